@@ -1,0 +1,114 @@
+"""The writer: entries + settings -> RSS 2.0 and Atom 1.0 bytes, with feedgen.
+
+feedgen is told every date and every order (it would otherwise stamp now() and prepend), gets
+the self link before the site link (the RSS channel <link> is the last link added), and never
+sees a name-only RSS author or a `type="CDATA"` Atom content.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from html import escape
+from typing import Sequence
+
+from feedgen.feed import FeedGenerator
+
+from feedpub import __version__
+from feedpub.config import FeedSpec, Settings
+from feedpub.model import Entry
+from feedpub.site import STYLESHEET_NAME
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_STYLESHEET_PI = f'<?xml-stylesheet type="text/xsl" href="{STYLESHEET_NAME}"?>\n'.encode()
+
+
+def content_html(entry: Entry, settings: Settings) -> str:
+    """The full text as HTML paragraphs, ending with the credit line; every string escaped."""
+    parts = [f"<p>{escape(p)}</p>" for p in entry.seed.paragraphs]
+    credit = entry.credit
+    if credit:
+        publisher = entry.seed.publisher
+        url = settings.sources.get(publisher) if publisher else None
+        line = escape(credit)
+        if url:
+            line = line.replace(escape(publisher), f'<a href="{escape(url)}">{escape(publisher)}</a>', 1)
+        parts.append(f"<p><em>{line}</em></p>")
+    return "\n".join(parts)
+
+
+def feed_updated(entries: Sequence[Entry]) -> datetime:
+    """The newest entry's updated time (never the clock; the epoch for an empty feed)."""
+    return max((e.updated for e in entries), default=EPOCH)
+
+
+def _generator(spec: FeedSpec, entries: Sequence[Entry], settings: Settings, feed_id: str, self_name: str) -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.id(feed_id)
+    fg.title(spec.title)
+    fg.description(spec.description)  # also Atom <subtitle>
+    fg.author({"name": settings.site_title, "uri": settings.url("")})
+    fg.link(href=settings.url(self_name), rel="self")
+    fg.link(href=settings.url(""), rel="alternate")  # last: feedgen makes it the RSS channel <link>
+    fg.language(settings.language)
+    fg.generator("feedpub", version=__version__)
+    fg.ttl(settings.ttl)
+    updated = feed_updated(entries)
+    fg.updated(updated)
+    fg.lastBuildDate(updated)
+    return fg
+
+
+def _add_entry(fg: FeedGenerator, entry: Entry, settings: Settings, *, rss: bool) -> None:
+    seed = entry.seed
+    fe = fg.add_entry(order="append")
+    fe.id(entry.id)
+    fe.guid(entry.id, permalink=False)
+    fe.title(seed.title)
+    fe.link(href=entry.link, rel="alternate", type="text/html")
+    fe.published(entry.published)
+    fe.updated(entry.updated)
+    # RSS <description> is read as HTML by readers, Atom <summary> here is plain text.
+    fe.summary(escape(seed.summary) if rss else seed.summary)
+    fe.content(content_html(entry, settings), type="html")
+    if seed.category:
+        fe.category(term=seed.category, label=seed.category)
+    author = entry.author or settings.site_title
+    if rss:
+        fe.dc.dc_creator(author)
+        if seed.publisher and seed.publisher != author:
+            fe.dc.dc_contributor(seed.publisher)
+        source_url = settings.sources.get(seed.publisher or "") or settings.sources.get(seed.agency or "")
+        if source_url:
+            fe.source(url=source_url, title=seed.publisher or seed.agency)
+    else:
+        fe.author({"name": author, **_uri(settings, author)})
+        if seed.publisher and seed.publisher != author:
+            fe.contributor({"name": seed.publisher, **_uri(settings, seed.publisher)})
+
+
+def _uri(settings: Settings, name: str) -> dict[str, str]:
+    url = settings.sources.get(name)
+    return {"uri": url} if url else {}
+
+
+def _with_stylesheet(xml: bytes) -> bytes:
+    """Insert the browser stylesheet PI after the XML declaration (readers ignore it)."""
+    head, sep, rest = xml.partition(b"?>\n")
+    return head + sep + _STYLESHEET_PI + rest
+
+
+def render_rss(spec: FeedSpec, entries: Sequence[Entry], settings: Settings, feed_id: str) -> bytes:
+    """RSS 2.0 with content:encoded and dc:creator, entries in the given order."""
+    fg = _generator(spec, entries, settings, feed_id, f"{spec.name}.xml")
+    fg.load_extension("dc", atom=False, rss=True)
+    for entry in entries:
+        _add_entry(fg, entry, settings, rss=True)
+    return _with_stylesheet(fg.rss_str(pretty=True))
+
+
+def render_atom(spec: FeedSpec, entries: Sequence[Entry], settings: Settings, feed_id: str) -> bytes:
+    """Atom 1.0 (RFC 4287), entries in the given order."""
+    fg = _generator(spec, entries, settings, feed_id, f"{spec.name}.atom")
+    for entry in entries:
+        _add_entry(fg, entry, settings, rss=False)
+    return _with_stylesheet(fg.atom_str(pretty=True))

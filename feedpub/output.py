@@ -1,0 +1,108 @@
+"""Writing the output folder safely: all or nothing, and only what changed.
+
+A build stages every changed file as a temporary file beside its target (same folder, so the
+rename is atomic), fsyncs them, and only then renames them into place. A failure while staging
+(disk full, read-only folder, a file in the way) removes the temporaries and leaves every
+published file and the record exactly as they were.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TEMP_PREFIX = ".feedpub-tmp-"
+
+
+class WriteError(Exception):
+    """A file could not be written; the message names it and the reason."""
+
+
+def read_existing(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    except OSError:
+        return None
+
+
+@dataclass
+class Staging:
+    """Files to publish together. `add` ignores content identical to what is on disk."""
+
+    staged: list[tuple[Path, Path]] = field(default_factory=list)  # (temporary, target)
+    unchanged: list[Path] = field(default_factory=list)
+
+    def add(self, target: Path, data: bytes) -> bool:
+        """Stage `data` for `target` unless the file already holds exactly these bytes."""
+        if read_existing(target) == data:
+            self.unchanged.append(target)
+            return False
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temp = target.parent / f"{TEMP_PREFIX}{os.getpid()}-{len(self.staged)}-{target.name}"
+            with open(temp, "wb") as f:
+                self.staged.append((temp, target))
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as e:
+            self.discard()
+            raise WriteError(f"{target}: cannot write: {e.strerror or e}") from None
+        return True
+
+    def commit(self) -> list[Path]:
+        """Rename every staged file into place, in the order staged; returns the targets."""
+        done = []
+        try:
+            for temp, target in self.staged:
+                os.replace(temp, target)
+                done.append(target)
+        except OSError as e:
+            self.discard()
+            raise WriteError(f"{target}: cannot replace: {e.strerror or e}") from None
+        for folder in {t.parent for t in done}:
+            _fsync_dir(folder)
+        self.staged = []
+        return done
+
+    def discard(self) -> None:
+        """Remove the temporaries; nothing published is touched."""
+        for temp, _ in self.staged:
+            try:
+                temp.unlink()
+            except OSError:
+                pass
+        self.staged = []
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temporaries(folder: Path) -> None:
+    """Temporaries left by a killed build are never published; clear them on the next run."""
+    if not folder.is_dir():
+        return
+    for sub in (folder, folder / "items"):
+        try:
+            names = os.listdir(sub)
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith(TEMP_PREFIX):
+                try:
+                    os.unlink(sub / name)
+                except OSError:
+                    pass
