@@ -1,0 +1,247 @@
+"""Rebuild on a schedule and when seeds change: the loop behind `feedpub watch`.
+
+Runs start on a fixed grid (start + k * every), so the schedule never drifts by the time builds
+take; a run that overruns the next slot makes the loop skip that slot instead of queueing runs.
+A change in the seeds folder triggers a run within about a second. The clock, the sleep and the
+change source are injected, so tests drive the loop with a fake clock and never sleep.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+_DURATION_RE = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+TICK = 1.0  # longest uninterrupted wait: how quickly a stop request is noticed
+SETTLE = 0.25  # quiet time after a seed change, so an editor's burst of writes makes one run
+MAX_SETTLE = 1.0
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration such as `30s`, `15m`, `1h` or `1h30m`; ValueError if malformed or 0."""
+    match = _DURATION_RE.fullmatch(text.strip().lower())
+    if not text.strip() or not match:
+        raise ValueError(f"{text!r} is not a duration: use a number with a unit, e.g. 30s, 15m, 1h or 1h30m")
+    hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    total = hours * 3600 + minutes * 60 + seconds
+    if total <= 0:
+        raise ValueError(f"{text!r}: the interval must be at least 1s")
+    return float(total)
+
+
+def format_duration(seconds: float) -> str:
+    """The inverse of parse_duration for whole seconds: 5400 -> '1h30m'."""
+    s = int(seconds)
+    parts = [(s // 3600, "h"), (s % 3600 // 60, "m"), (s % 60, "s")]
+    return "".join(f"{n}{unit}" for n, unit in parts if n) or "0s"
+
+
+class ChangeWaiter(Protocol):
+    def wait(self, timeout: float) -> bool:
+        """Block up to `timeout` seconds; True (and reset) if the seeds changed meanwhile."""
+
+    def close(self) -> None: ...
+
+
+class NoChanges:
+    """A waiter that never reports a change: schedule only."""
+
+    def __init__(self, sleep: Callable[[float], None] = time.sleep):
+        self._sleep = sleep
+
+    def wait(self, timeout: float) -> bool:
+        self._sleep(timeout)
+        return False
+
+    def close(self) -> None:
+        pass
+
+
+class PollingWaiter:
+    """Detects added, changed and removed seeds by comparing (name, size, mtime) every `interval`.
+
+    The fallback when watchdog is missing or cannot watch the folder (say, it does not exist yet).
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.folder = Path(folder)
+        self.interval = interval
+        self._clock, self._sleep = clock, sleep
+        self._last = self.snapshot()
+
+    def snapshot(self) -> frozenset[tuple[str, int, int]]:
+        """What the folder holds now; a missing or unreadable folder holds nothing."""
+        try:
+            with os.scandir(self.folder) as entries:
+                return frozenset(_stat_key(e) for e in entries)
+        except OSError:
+            return frozenset()
+
+    def wait(self, timeout: float) -> bool:
+        deadline = self._clock() + timeout
+        while True:
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                return False
+            self._sleep(min(self.interval, remaining))
+            now = self.snapshot()
+            if now != self._last:
+                self._last = now
+                return True
+
+    def close(self) -> None:
+        pass
+
+
+def _stat_key(entry: os.DirEntry) -> tuple[str, int, int]:
+    try:
+        st = entry.stat()
+        return (entry.name, st.st_size, st.st_mtime_ns)
+    except OSError:  # removed or a dangling symlink: its name still counts
+        return (entry.name, -1, -1)
+
+
+class WatchdogWaiter:
+    """Change notifications from the OS (inotify, FSEvents, ...) through watchdog."""
+
+    def __init__(self, folder: Path):
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+
+        self._changed = threading.Event()
+        changed = self._changed
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event: Any) -> None:
+                if event.event_type not in ("opened", "closed_no_write"):  # reads are not changes
+                    changed.set()
+
+        self._observer = Observer()
+        self._observer.schedule(Handler(), str(folder), recursive=True)
+        self._observer.daemon = True
+        self._observer.start()
+
+    def wait(self, timeout: float) -> bool:
+        if self._changed.wait(timeout):
+            self._changed.clear()
+            return True
+        return False
+
+    def close(self) -> None:
+        self._observer.stop()
+        self._observer.join(timeout=5)
+
+
+def watch_seeds(folder: Path, *, prefer_watchdog: bool = True) -> ChangeWaiter:
+    """The best change waiter for `folder`: watchdog when importable and the folder exists."""
+    if prefer_watchdog and Path(folder).is_dir():
+        try:
+            return WatchdogWaiter(folder)
+        except (ImportError, OSError):
+            pass  # not installed, or out of inotify watches: polling still works
+    return PollingWaiter(folder)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def watch_loop(
+    build: Callable[[], Any],
+    every: float,
+    *,
+    stop: threading.Event,
+    changes: ChangeWaiter | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    wall: Callable[[], datetime] = utc_now,
+    log: Callable[[str], None] = print,
+    describe: Callable[[Any], str] | None = None,
+) -> int:
+    """Build at once, then on every slot of the grid and whenever `changes` reports a change,
+    until `stop` is set. Returns the number of runs.
+
+    A run that raises is logged as one line and the loop goes on. `stop` is only checked between
+    runs, so a run is never cut short; waits are at most TICK seconds so a stop is seen quickly.
+    """
+    changes = changes or NoChanges(sleep)
+    describe = describe or describe_report
+    start = clock()
+    next_slot = 0  # index on the grid of the next scheduled run
+    runs = 0
+    reason = "start"
+    while not stop.is_set():
+        began = clock()
+        log(_run(build, reason, wall, clock, describe))
+        runs += 1
+        ended = clock()
+        if reason == "scheduled" or reason == "start":
+            next_slot += 1
+        due = max(next_slot, math.ceil((ended - start) / every))
+        if due > next_slot:
+            missed = due - next_slot
+            log(
+                f"{_stamp(wall())} skipped {missed} scheduled run{'s' if missed > 1 else ''}: "
+                f"the run took {ended - began:.1f}s, longer than the time to the next slot "
+                f"(interval {format_duration(every)})"
+            )
+        next_slot = due
+        reason = _wait_for_next(changes, start + next_slot * every, clock, stop)
+    return runs
+
+
+def _wait_for_next(changes: ChangeWaiter, slot_time: float, clock, stop: threading.Event) -> str | None:
+    """Wait for the slot or a seed change; returns the run's reason, or None once stopped."""
+    while not stop.is_set():
+        remaining = slot_time - clock()
+        if remaining <= 0:
+            return "scheduled"
+        if changes.wait(min(TICK, remaining)):
+            settle_end = clock() + MAX_SETTLE
+            while clock() < settle_end and changes.wait(min(SETTLE, settle_end - clock())):
+                pass
+            return "seeds changed"
+    return None
+
+
+def _run(build: Callable[[], Any], reason: str, wall, clock, describe) -> str:
+    stamp = _stamp(wall())
+    began = clock()
+    try:
+        report = build()
+    except Exception as e:  # any failure, expected (BuildError, LockBusy) or not: keep watching
+        message = (str(e).strip().splitlines() or [""])[0]
+        return f"{stamp} {reason}: FAILED: {type(e).__name__}: {message} ({clock() - began:.2f}s)"
+    return f"{stamp} {reason}: {describe(report)} ({clock() - began:.2f}s)"
+
+
+def describe_report(report: Any, *, names: int = 5) -> str:
+    """What a build changed, in one line: files written (first few named) and seeds skipped."""
+    written = list(getattr(report, "written", []) or [])
+    skipped = list(getattr(report, "skipped", []) or [])
+    if written:
+        shown = ", ".join(str(w) for w in written[:names])
+        more = f", +{len(written) - names} more" if len(written) > names else ""
+        parts = [f"wrote {len(written)} file{'s' if len(written) > 1 else ''} ({shown}{more})"]
+    else:
+        parts = ["no change"]
+    for path, why in skipped:
+        parts.append(f"skipped {path}: {why}")
+    return "; ".join(parts)
+
+
+def _stamp(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

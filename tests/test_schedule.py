@@ -1,0 +1,306 @@
+"""The watch loop under a fake clock: grid without drift, skipped slots, seed changes, failures, stop."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from feedpub import schedule
+from feedpub.schedule import (
+    PollingWaiter,
+    WatchdogWaiter,
+    describe_report,
+    format_duration,
+    parse_duration,
+    watch_loop,
+    watch_seeds,
+)
+
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+
+class BuildError(Exception):
+    pass
+
+
+class Clock:
+    """A fake monotonic clock; sleeping advances it. `changes` are the times seeds change."""
+
+    def __init__(self, changes=(), stop_at=None, stop=None):
+        self.now = 0.0
+        self.changes = sorted(changes)
+        self.waits: list[float] = []
+        self.stop_at, self.stop = stop_at, stop
+
+    def __call__(self) -> float:
+        return self.now
+
+    def wall(self) -> datetime:
+        return T0 + timedelta(seconds=self.now)
+
+    def sleep(self, seconds: float) -> None:
+        self.wait(seconds)
+
+    def wait(self, timeout: float) -> bool:
+        self.waits.append(timeout)
+        end = self.now + timeout
+        if self.stop_at is not None and self.now < self.stop_at <= end:
+            self.now = self.stop_at
+            self.stop.set()
+            return False
+        if self.changes and self.changes[0] <= end:
+            self.now = max(self.now, self.changes.pop(0))
+            return True
+        self.now = end
+        return False
+
+    def close(self) -> None:
+        pass
+
+
+def run_loop(every, *, runs, durations=(), fail=(), changes=(), report=None):
+    """Run the loop until `runs` builds happened; returns (start times, log lines, clock)."""
+    stop = threading.Event()
+    clock = Clock(changes)
+    started: list[float] = []
+    lines: list[str] = []
+
+    def build():
+        started.append(clock.now)
+        n = len(started)
+        clock.now += durations[n - 1] if n <= len(durations) else 0.0
+        if n >= runs:
+            stop.set()
+        if n in fail:
+            raise BuildError("feeds: not writable")
+        return report or SimpleNamespace(written=[], skipped=[])
+
+    count = watch_loop(build, every, stop=stop, changes=clock, clock=clock, wall=clock.wall, log=lines.append)
+    assert count == len(started) == runs
+    return started, lines, clock
+
+
+def test_runs_at_once_then_on_the_grid():
+    started, lines, _ = run_loop(60, runs=4)
+    assert started == [0, 60, 120, 180]
+    assert lines == [
+        "2025-03-01T12:00:00Z start: no change (0.00s)",
+        "2025-03-01T12:01:00Z scheduled: no change (0.00s)",
+        "2025-03-01T12:02:00Z scheduled: no change (0.00s)",
+        "2025-03-01T12:03:00Z scheduled: no change (0.00s)",
+    ]
+
+
+def test_build_time_does_not_make_the_schedule_drift():
+    started, lines, _ = run_loop(60, runs=4, durations=[7, 7, 7, 7])
+    assert started == [0, 60, 120, 180]
+    assert lines[1] == "2025-03-01T12:01:00Z scheduled: no change (7.00s)"
+
+
+def test_a_run_overlapping_the_next_slot_skips_it_instead_of_piling_up():
+    started, lines, _ = run_loop(60, runs=4, durations=[0, 70, 130, 0])
+    assert started == [0, 60, 180, 360]
+    assert lines == [
+        "2025-03-01T12:00:00Z start: no change (0.00s)",
+        "2025-03-01T12:01:00Z scheduled: no change (70.00s)",
+        "2025-03-01T12:02:10Z skipped 1 scheduled run: the run took 70.0s, longer than the time to the next slot (interval 1m)",
+        "2025-03-01T12:03:00Z scheduled: no change (130.00s)",
+        "2025-03-01T12:05:10Z skipped 2 scheduled runs: the run took 130.0s, longer than the time to the next slot (interval 1m)",
+        "2025-03-01T12:06:00Z scheduled: no change (0.00s)",
+    ]
+
+
+def test_a_run_ending_exactly_on_a_slot_runs_that_slot():
+    started, _, _ = run_loop(60, runs=3, durations=[0, 60])
+    assert started == [0, 60, 120]
+
+
+def test_a_seed_change_triggers_a_run_after_a_short_settle_then_the_grid_resumes():
+    started, lines, _ = run_loop(60, runs=4, changes=[30.0])
+    assert started == [0, 30.25, 60, 120]
+    assert lines[1] == "2025-03-01T12:00:30Z seeds changed: no change (0.00s)"
+
+
+def test_a_burst_of_changes_makes_one_run():
+    started, _, _ = run_loop(60, runs=3, changes=[30.0, 30.125, 30.25])
+    assert started == [0, 30.5, 60]
+
+
+def test_changes_during_a_long_run_trigger_one_more_run_after_it():
+    started, _, _ = run_loop(600, runs=3, durations=[0, 20], changes=[100, 105, 110])
+    # The change at 100 starts a 20s run; the two during it make one run right after (plus settle).
+    assert started == [0, 100.25, 120.5]
+
+
+def test_a_change_run_overlapping_a_slot_skips_that_slot():
+    started, lines, _ = run_loop(60, runs=3, durations=[0, 20], changes=[50.0])
+    assert started == [0, 50.25, 120]
+    assert lines[2].endswith("skipped 1 scheduled run: the run took 20.0s, longer than the time to the next slot (interval 1m)")
+
+
+def test_a_failed_run_is_one_line_and_the_loop_goes_on():
+    started, lines, _ = run_loop(60, runs=3, fail={2})
+    assert started == [0, 60, 120]
+    assert lines[1] == "2025-03-01T12:01:00Z scheduled: FAILED: BuildError: feeds: not writable (0.00s)"
+    assert lines[2] == "2025-03-01T12:02:00Z scheduled: no change (0.00s)"
+
+
+def test_unexpected_errors_do_not_stop_the_loop_either():
+    stop, clock, lines, calls = threading.Event(), Clock(), [], []
+
+    def build():
+        calls.append(clock.now)
+        if len(calls) == 2:
+            stop.set()
+        raise RuntimeError("multi\nline")
+
+    watch_loop(build, 10, stop=stop, changes=clock, clock=clock, wall=clock.wall, log=lines.append)
+    assert lines == [
+        "2025-03-01T12:00:00Z start: FAILED: RuntimeError: multi (0.00s)",
+        "2025-03-01T12:00:10Z scheduled: FAILED: RuntimeError: multi (0.00s)",
+    ]
+
+
+def test_the_log_line_names_written_files_and_skipped_seeds():
+    report = SimpleNamespace(written=["flash.xml", "latest.xml"], skipped=[("seeds/a.txt", "empty file")])
+    _, lines, _ = run_loop(60, runs=1, report=report)
+    assert lines == [
+        "2025-03-01T12:00:00Z start: wrote 2 files (flash.xml, latest.xml); skipped seeds/a.txt: empty file (0.00s)"
+    ]
+
+
+def test_describe_report_caps_the_names():
+    report = SimpleNamespace(written=[f"items/{i}.html" for i in range(7)], skipped=[])
+    assert describe_report(report) == (
+        "wrote 7 files (items/0.html, items/1.html, items/2.html, items/3.html, items/4.html, +2 more)"
+    )
+    assert describe_report(SimpleNamespace(written=["flash.xml"], skipped=[])) == "wrote 1 file (flash.xml)"
+
+
+def test_stop_while_waiting_ends_the_loop_within_a_tick():
+    stop = threading.Event()
+    clock = Clock(stop_at=100.5, stop=stop)
+    runs = watch_loop(lambda: None, 3600, stop=stop, changes=clock, clock=clock, wall=clock.wall, log=lambda s: None)
+    assert runs == 1
+    assert clock.now == 100.5
+    assert max(clock.waits) == schedule.TICK == 1.0  # never blocks longer than a tick
+
+
+def test_stop_during_a_run_lets_it_finish_and_starts_no_other():
+    stop, clock, calls = threading.Event(), Clock(changes=[1.0]), []
+
+    def build():
+        calls.append("begin")
+        stop.set()  # SIGTERM arrives mid-build
+        calls.append("end")
+
+    assert watch_loop(build, 60, stop=stop, changes=clock, clock=clock, log=lambda s: None) == 1
+    assert calls == ["begin", "end"]
+
+
+def test_without_a_change_waiter_the_injected_sleep_is_used():
+    stop, clock, started = threading.Event(), Clock(), []
+
+    def build():
+        started.append(clock.now)
+        if len(started) == 3:
+            stop.set()
+
+    watch_loop(build, 2.5, stop=stop, clock=clock, sleep=clock.sleep, log=lambda s: None)
+    assert started == [0, 2.5, 5.0]
+    assert clock.waits == [1.0, 1.0, 0.5, 1.0, 1.0, 0.5]
+
+
+@pytest.mark.parametrize(
+    "text, seconds",
+    [("30s", 30), ("15m", 900), ("1h", 3600), ("1h30m", 5400), ("2h0m5s", 7205), (" 90S ", 90), ("1m30s", 90)],
+)
+def test_parse_duration(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("15", "'15' is not a duration: use a number with a unit, e.g. 30s, 15m, 1h or 1h30m"),
+        ("", "'' is not a duration: use a number with a unit, e.g. 30s, 15m, 1h or 1h30m"),
+        ("1.5h", "'1.5h' is not a duration: use a number with a unit, e.g. 30s, 15m, 1h or 1h30m"),
+        ("30m1h", "'30m1h' is not a duration: use a number with a unit, e.g. 30s, 15m, 1h or 1h30m"),
+        ("-5m", "'-5m' is not a duration: use a number with a unit, e.g. 30s, 15m, 1h or 1h30m"),
+        ("0s", "'0s': the interval must be at least 1s"),
+    ],
+)
+def test_parse_duration_rejects(text, message):
+    with pytest.raises(ValueError) as e:
+        parse_duration(text)
+    assert str(e.value) == message
+
+
+def test_format_duration():
+    assert [format_duration(s) for s in (30, 900, 5400, 7205)] == ["30s", "15m", "1h30m", "2h5s"]
+
+
+# --- change detection -------------------------------------------------------------------------
+
+
+def test_polling_waiter_sees_added_changed_and_removed_seeds(tmp_path):
+    clock = Clock()
+    (tmp_path / "a.txt").write_text("one")
+    waiter = PollingWaiter(tmp_path, interval=1.0, clock=clock, sleep=clock.sleep)
+
+    assert waiter.wait(5) is False
+    assert clock.now == 5 and clock.waits == [1.0, 1.0, 1.0, 1.0, 1.0]
+
+    (tmp_path / "b.txt").write_text("two")
+    assert waiter.wait(5) is True
+    assert clock.now == 6  # noticed at the first poll
+    assert waiter.wait(3) is False  # and reported once
+
+    os.utime(tmp_path / "a.txt", ns=(1, 1_000_000_000))  # same size, new mtime
+    assert waiter.wait(5) is True
+    (tmp_path / "a.txt").write_text("one!")
+    assert waiter.wait(5) is True
+    (tmp_path / "b.txt").unlink()
+    assert waiter.wait(5) is True
+    assert waiter.wait(2) is False
+
+
+def test_polling_waiter_copes_with_a_missing_folder(tmp_path):
+    clock = Clock()
+    waiter = PollingWaiter(tmp_path / "seeds", clock=clock, sleep=clock.sleep)
+    assert waiter.wait(2) is False
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "x.txt").write_text("x")
+    assert waiter.wait(2) is True
+
+
+def test_watch_seeds_prefers_watchdog_and_falls_back_to_polling(tmp_path):
+    waiter = watch_seeds(tmp_path)
+    try:
+        assert isinstance(waiter, WatchdogWaiter)
+    finally:
+        waiter.close()
+    assert isinstance(watch_seeds(tmp_path / "missing"), PollingWaiter)
+    assert isinstance(watch_seeds(tmp_path, prefer_watchdog=False), PollingWaiter)
+
+
+def test_watchdog_waiter_reports_a_new_seed_within_a_second(tmp_path):
+    waiter = WatchdogWaiter(tmp_path)
+    try:
+        assert waiter.wait(0.2) is False
+        began = time.monotonic()
+        threading.Timer(0.1, (tmp_path / "new.txt").write_text, ["hello"]).start()
+        assert waiter.wait(5) is True
+        assert time.monotonic() - began < 1.0
+        time.sleep(0.2)  # let the burst (create, modify, close) arrive, then drain it
+        waiter.wait(0.2)
+        assert waiter.wait(0.3) is False
+        (tmp_path / "new.txt").unlink()
+        assert waiter.wait(5) is True
+    finally:
+        waiter.close()
