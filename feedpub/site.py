@@ -1,4 +1,4 @@
-"""HTML outputs: the item page (each entry's permalink).
+"""HTML outputs: the front page, the item pages (each entry's permalink) and the feeds' stylesheet.
 
 Every seed-derived string goes through html.escape; the pages carry no script.
 """
@@ -6,9 +6,12 @@ Every seed-derived string goes through html.escape; the pages carry no script.
 from __future__ import annotations
 
 from html import escape
+from importlib.resources import files
+from typing import Sequence
 
-from feedpub.config import Settings
+from feedpub.config import FeedSpec, Settings
 from feedpub.model import Entry
+from feedpub.opml import OPML_NAME
 
 STYLESHEET_NAME = "feed.xsl"
 
@@ -52,3 +55,85 @@ def render_item_page(entry: Entry, settings: Settings) -> bytes:
         f'<footer><a href="{escape(settings.url(""))}">{escape(settings.site_title)}</a></footer>\n'
         "</body>\n</html>\n"
     ).encode("utf-8")
+
+
+# (suffix, media type, label): the three files every feed is published as.
+FEED_FORMATS = (
+    ("xml", "application/rss+xml", "RSS"),
+    ("atom", "application/atom+xml", "Atom"),
+    ("json", "application/feed+json", "JSON Feed"),
+)
+
+_INDEX_CSS = _PAGE_CSS + (
+    "ul.feeds,ol.headlines{padding-left:1.2rem}ul.feeds li{margin:.4rem 0}"
+    "ol.headlines li{margin:.7rem 0}.formats a{margin-right:.6rem}"
+)
+
+
+def headline_feed(feeds: Sequence[tuple[FeedSpec, Sequence[Entry]]]) -> tuple[FeedSpec, Sequence[Entry]] | None:
+    """The feed whose items the front page lists: the one of every category, else the first."""
+    for spec, entries in feeds:
+        if spec.categories is None:
+            return spec, entries
+    return feeds[0] if feeds else None
+
+
+def render_index(feeds: Sequence[tuple[FeedSpec, Sequence[Entry]]], settings: Settings) -> bytes:
+    """The site's front page: every feed in every format, autodiscovery links, the latest headlines.
+
+    `feeds` pairs each feed with the entries it publishes, in feed order.
+    """
+    site = escape(settings.site_title)
+    discovery = []
+    listing = []
+    for spec, _ in feeds:
+        links = []
+        for suffix, media_type, label in FEED_FORMATS:
+            href = escape(settings.url(f"{spec.name}.{suffix}"))
+            discovery.append(
+                f'<link rel="alternate" type="{media_type}" title="{escape(spec.title)} ({label})" href="{href}">'
+            )
+            links.append(f'<a href="{href}">{label}</a>')
+        listing.append(
+            f"<li><strong>{escape(spec.title)}</strong> — {escape(spec.description)}<br>\n"
+            f'<span class="formats">{" ".join(links)}</span></li>'
+        )
+    chosen = headline_feed(feeds)
+    headlines = [_headline(entry) for entry in (chosen[1] if chosen else ())]
+    headline_block = (
+        f'<ol class="headlines">\n{chr(10).join(headlines)}\n</ol>' if headlines else "<p>No stories yet.</p>"
+    )
+    title = escape(chosen[0].title) if chosen else "Headlines"
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{escape(settings.language)}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{site}</title>\n"
+        f'<meta name="description" content="{escape(settings.site_description)}">\n'
+        + "".join(line + "\n" for line in discovery)
+        + f"<style>{_INDEX_CSS}</style>\n</head>\n<body>\n<header>\n"
+        f"<h1>{site}</h1>\n<p>{escape(settings.site_description)}</p>\n</header>\n<main>\n"
+        f"<section>\n<h2>{title}</h2>\n{headline_block}\n</section>\n"
+        '<section>\n<h2>Subscribe</h2>\n<p>Copy a feed\'s address into your feed reader. '
+        "RSS and Atom work in every reader; JSON Feed in newer ones.</p>\n"
+        f'<ul class="feeds">\n{chr(10).join(listing)}\n</ul>\n'
+        f'<p>All feeds at once: <a href="{escape(settings.url(OPML_NAME))}">{OPML_NAME}</a> '
+        "(OPML, for your reader\'s import).</p>\n</section>\n</main>\n"
+        "</body>\n</html>\n"
+    ).encode("utf-8")
+
+
+def _headline(entry: Entry) -> str:
+    meta = f'<time datetime="{escape(entry.published.isoformat())}">{escape(human_date(entry))}</time>'
+    if entry.credit:
+        meta += f' · <span class="credit">{escape(entry.credit)}</span>'
+    return f'<li><a href="{escape(entry.link)}">{escape(entry.seed.title)}</a><br>\n<span class="meta">{meta}</span></li>'
+
+
+def render_stylesheet(settings: Settings) -> bytes:
+    """The XSLT 1.0 stylesheet (`feed.xsl`) a browser applies to the RSS and Atom feeds.
+
+    It reads everything it shows from the feed itself, so it is the same for every site;
+    `settings` is taken for symmetry with the other renderers.
+    """
+    return files("feedpub").joinpath(STYLESHEET_NAME).read_bytes()
