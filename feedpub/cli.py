@@ -64,13 +64,17 @@ def user_errors(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        from feedpub.lock import LockBusy, LockError
         from feedpub.publish import BuildError
 
         try:
             return func(*args, **kwargs)
-        except BuildError as e:
+        except LockBusy as e:
             click.echo(f"feedpub: {e}", err=True)
             sys.exit(e.exit_code)
+        except (BuildError, LockError) as e:
+            click.echo(f"feedpub: {e}", err=True)
+            sys.exit(getattr(e, "exit_code", 3))
 
     return wrapper
 
@@ -92,18 +96,43 @@ def main():
 @click.option("--strict", is_flag=True, help="Exit 1 when any seed was skipped.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors and skipped seeds.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Wait this long for another build holding the lock, then exit 75; e.g. --wait 0.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Processes reading seeds on a cold build, e.g. --workers 1. Default: the CPU count (at most 4).",
+)
+@click.option(
+    "--rebuild-record",
+    is_flag=True,
+    help="Rebuild a damaged record: keep its readable lines, recover ids from the published feeds, then build.",
+)
 @user_errors
-def build(strict, quiet, as_json, **options):
-    """Read every seed, update the record, write the feeds, pages and site.
+def build(strict, quiet, as_json, wait, workers, rebuild_record, **options):
+    """Read the seeds, update the record, write the feeds, pages and site (only files that changed).
 
     \b
     Example:
       feedpub build --base-url https://news.example.org/
+      feedpub build --quiet --strict      # from cron: silent unless something is wrong
     """
+    from feedpub.lock import build_lock
     from feedpub.publish import build as run_build
+    from feedpub import recover
 
     settings = settings_from_options(**options)
-    report = run_build(settings)
+    show_progress = not quiet and not as_json and sys.stderr.isatty()
+    with build_lock(settings.record_path, wait=wait):
+        if rebuild_record:
+            click.echo(recover.rebuild_record(settings), err=True)
+        report = run_build(settings, workers=workers, progress=ProgressLine() if show_progress else None)
     for path, reason in report.skipped:
         click.echo(f"{path}: {reason}, skipped", err=True)
     for line in report.warnings + ([] if quiet else report.notices):
@@ -113,6 +142,26 @@ def build(strict, quiet, as_json, **options):
     elif not quiet:
         click.echo(report.summary_line())
     sys.exit(report.exit_code(strict))
+
+
+class ProgressLine:
+    """A one-line progress display on stderr, shown only once a build has taken over two seconds."""
+
+    def __init__(self, after: float = 2.0):
+        import time
+
+        self._clock = time.monotonic
+        self._start = self._clock()
+        self._after = after
+        self._shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._clock() - self._start < self._after:
+            return
+        self._shown = True
+        click.echo(f"\rreading seeds: {done:,}/{total:,} ({100 * done // max(total, 1)}%)", err=True, nl=False)
+        if done >= total:
+            click.echo("", err=True)
 
 
 @main.command()
@@ -134,3 +183,12 @@ def inspect(paths, as_json, config_path):
         click.echo(json.dumps(results, indent=2, ensure_ascii=False))
     else:
         click.echo("\n\n".join(format_text(r) for r in results))
+
+
+# Commands that live in their own modules (they import the helpers above).
+from feedpub.cli_check import check  # noqa: E402
+from feedpub.cli_run import serve, watch  # noqa: E402
+
+main.add_command(watch)
+main.add_command(serve)
+main.add_command(check)

@@ -7,7 +7,6 @@ dates) -> feed bytes (feeds.py, jsonfeed.py, site.py) -> files on disk (publish.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -40,15 +39,11 @@ class Seed:
 
     def fingerprint(self) -> str:
         """A digest of everything that reaches a feed, so a re-saved but unchanged file is not an edit."""
-        content = [
-            self.category,
-            self.title,
-            self.agency,
-            self.publisher,
-            self.date.isoformat() if self.date else None,
-            list(self.paragraphs),
-        ]
-        raw = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        # Unit and record separators cannot occur in a seed's text (the reader removes C0 controls).
+        head = "\x1f".join(
+            [self.category or "", self.title, self.agency or "", self.publisher or "", self.date.isoformat() if self.date else ""]
+        )
+        raw = (head + "\x1e" + "\x1e".join(self.paragraphs)).encode("utf-8", "surrogatepass")
         return "sha256:" + hashlib.sha256(raw).hexdigest()[:32]
 
 
