@@ -22,6 +22,8 @@ EXIT_LOCK_BUSY = 75  # EX_TEMPFAIL (sysexits.h): "try again later"; cron mails i
 class LockError(Exception):
     """The lock file cannot be created or locked at all (a missing or read-only folder)."""
 
+    exit_code = 3  # like publish.BuildError: the environment keeps the build from running
+
 
 class LockBusy(LockError):
     """Another run held the lock for longer than we were willing to wait."""
