@@ -3,8 +3,12 @@ browser, newsboat). Plain functions, so any test module can import them."""
 
 from __future__ import annotations
 
+import functools
+import threading
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from feedpub.config import DEFAULT_FEEDS, Settings
@@ -168,3 +172,34 @@ def _built_entries(settings: Settings) -> list[Entry]:
         seed = read_seed(path, root=settings.seeds_dir, agencies=settings.agencies)
         entries.append(publish_entry(seed, record.lines[seed.key], settings))
     return entries
+
+
+@contextmanager
+def served(directory: Path):
+    """Serve `directory` on 127.0.0.1 from a thread; yields the base URL ("http://127.0.0.1:PORT/").
+
+    Uses feedpub's own server when it exists (it answers browsers with application/xml for
+    feeds, as deployed); otherwise Python's static server, whose .xml type is XML as well.
+    """
+    try:
+        from feedpub.serve import FeedServer
+
+        server = FeedServer(("127.0.0.1", 0), directory, log=lambda line: None)
+    except ImportError:
+        handler = functools.partial(_QuietHandler, directory=str(directory))
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".xsl": "text/xsl", ".atom": "application/xml"}
+
+    def log_message(self, format, *args):  # the test output is not an access log
+        pass
