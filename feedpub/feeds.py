@@ -24,14 +24,16 @@ _STYLESHEET_PI = f'<?xml-stylesheet type="text/xsl" href="{STYLESHEET_NAME}"?>\n
 
 def content_html(entry: Entry, settings: Settings) -> str:
     """The full text as HTML paragraphs, ending with the credit line; every string escaped."""
-    parts = [f"<p>{escape(p)}</p>" for p in entry.seed.paragraphs]
+    # quote=False: quotes need no escaping in element text, and readers show the text as is.
+    parts = [f"<p>{escape(p, quote=False)}</p>" for p in entry.seed.paragraphs]
     credit = entry.credit
     if credit:
         publisher = entry.seed.publisher
         url = settings.sources.get(publisher) if publisher else None
-        line = escape(credit)
+        line = escape(credit, quote=False)
         if url:
-            line = line.replace(escape(publisher), f'<a href="{escape(url)}">{escape(publisher)}</a>', 1)
+            name = escape(publisher, quote=False)
+            line = line[: line.rindex(name)] + f'<a href="{escape(url)}">{name}</a>'  # the publisher ends the line
         parts.append(f"<p><em>{line}</em></p>")
     return "\n".join(parts)
 
@@ -68,7 +70,7 @@ def _add_entry(fg: FeedGenerator, entry: Entry, settings: Settings, *, rss: bool
     fe.published(entry.published)
     fe.updated(entry.updated)
     # RSS <description> is read as HTML by readers, Atom <summary> here is plain text.
-    fe.summary(escape(seed.summary) if rss else seed.summary)
+    fe.summary(escape(seed.summary, quote=False) if rss else seed.summary)
     fe.content(content_html(entry, settings), type="html")
     if seed.category:
         fe.category(term=seed.category, label=seed.category)

@@ -1,0 +1,242 @@
+"""feedpub build end to end: stability, the record's promises, item pages, bad input, the committed feeds."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from conftest import CLOCK, Project, seed_text
+from feedpub.publish import InputError, build
+from feedpub.record import Record
+
+REPO = Path(__file__).resolve().parents[1]
+TAG_URI = re.compile(r"^tag:[a-z0-9.-]+,\d{4}-\d{2}-\d{2}:[A-Za-z0-9._~/%-]+$")  # RFC 4151, as minted here
+
+
+def entry_ids(project: Project, feed: str = "latest.atom") -> dict[str, str]:
+    """link -> id of every entry in a built feed."""
+    parsed = feedparser.parse(project.out / feed)
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    return {e.link: e.id for e in parsed.entries}
+
+
+def test_build_twice_gives_identical_bytes_and_keeps_mtimes(project):
+    project.add("001_aaa.txt", seed_text("First story"))
+    project.add("002_bbb.txt", seed_text("Second story", header="World"))
+    project.build()
+    first, mtimes = project.files(), project.mtimes()
+    report = project.build(now=CLOCK + timedelta(hours=5))
+    assert project.files() == first
+    assert project.mtimes() == mtimes
+    assert report.written == []
+    assert report.unchanged == len(first)
+
+
+def test_edited_seed_keeps_id_and_published_and_gets_new_updated(project):
+    path = project.add("001_aaa.txt", seed_text("Story", body="Original text"))
+    project.build()
+    before = feedparser.parse(project.out / "latest.atom").entries[0]
+    path.write_text(seed_text("Story corrected", body="Corrected text"))
+    later = CLOCK + timedelta(hours=1)
+    project.build(now=later)
+    after = feedparser.parse(project.out / "latest.atom").entries[0]
+    assert after.id == before.id
+    assert after.published == before.published
+    assert after.updated != before.updated
+    assert after.title == "Story corrected"
+    assert after.updated_parsed > before.updated_parsed
+
+
+def test_fresh_copy_of_seeds_and_record_rebuilds_the_same_feeds(project, tmp_path):
+    for i in range(5):
+        project.add(f"00{i}_k{i}.txt", seed_text(f"Story {i}"))
+    project.build()
+    clone = Project(tmp_path / "clone")
+    for path in project.seeds.iterdir():
+        shutil.copyfile(path, clone.seeds / path.name)  # new mtimes, as a git clone has
+    shutil.copyfile(project.record, clone.record)
+    clone.build(now=CLOCK + timedelta(days=30))
+    assert clone.files() == project.files()
+    assert clone.record.read_bytes() == project.record.read_bytes()
+
+
+def test_new_seed_is_the_only_new_entry(project):
+    for i in range(3):
+        project.add(f"00{i}_k{i}.txt", seed_text(f"Story {i}"))
+    project.build()
+    before = entry_ids(project)
+    project.add("009_new.txt", seed_text("Brand new"))
+    project.build(now=CLOCK + timedelta(minutes=15))
+    after = entry_ids(project)
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert set(after) - set(before) == {"http://localhost:8000/items/new.html"}
+
+
+def test_ids_are_tag_uris_that_survive_base_url_and_sequence_changes(project):
+    project.add("001_story.txt", seed_text("Story"))
+    project.build()
+    [old_id] = entry_ids(project).values()
+    assert TAG_URI.match(old_id), old_id
+    (project.seeds / "001_story.txt").rename(project.seeds / "042_story.txt")
+    project.build(base_url="https://elsewhere.example.com/news/")
+    assert entry_ids(project) == {"https://elsewhere.example.com/news/items/story.html": old_id}
+
+
+def test_published_is_the_stated_date_else_first_seen(project):
+    project.add("001_dated.txt", "World\n\nA dated story\n\nDate: 2024-05-24 10:15 UTC\n\nBody text here.\n")
+    project.add("002_undated.txt", seed_text("An undated story"), mtime=CLOCK.timestamp() - 3600)
+    project.add("003_future.txt", seed_text("Dropped in with a future mtime"), mtime=CLOCK.timestamp() + 86_400)
+    project.build()
+    entries = {e.link.rsplit("/", 1)[1]: e for e in feedparser.parse(project.out / "latest.atom").entries}
+    assert entries["dated.html"].published == "2024-05-24T10:15:00+00:00"
+    assert entries["undated.html"].published == "2025-03-10T11:00:00+00:00"
+    assert entries["future.html"].published == "2025-03-10T12:00:00+00:00"  # never later than the clock
+
+
+def test_order_is_newest_first_then_higher_sequence_then_key(project):
+    same = CLOCK.timestamp() - 600
+    project.add("001_b.txt", seed_text("B"), mtime=same)
+    project.add("003_c.txt", seed_text("C"), mtime=same)
+    project.add("003_a.txt", seed_text("A"), mtime=same)
+    project.add("002_newest.txt", seed_text("Newest"), mtime=same + 60)
+    project.build()
+    titles = [e.title for e in feedparser.parse(project.out / "latest.xml").entries]
+    assert titles == ["Newest", "A", "C", "B"]
+
+
+def test_vanished_seed_leaves_the_feeds_but_keeps_its_record_line_and_page(project):
+    project.add("001_stay.txt", seed_text("Stays"))
+    gone = project.add("002_gone.txt", seed_text("Goes"))
+    project.build()
+    gone.unlink()
+    project.build(now=CLOCK + timedelta(hours=1))
+    assert [e.title for e in feedparser.parse(project.out / "latest.xml").entries] == ["Stays"]
+    assert "gone" in Record.load(project.record)
+    assert (project.out / "items/gone.html").is_file()
+
+
+def test_pages_stay_for_entries_that_dropped_out_of_every_feed(project):
+    project.config.write_text('[feeds.flash]\nlimit = 1\n[feeds.latest]\nlimit = 1\n')
+    project.add("001_old.txt", seed_text("Old"))
+    project.build()
+    project.add("002_new.txt", seed_text("New"))
+    project.build(now=CLOCK + timedelta(hours=1))
+    assert [e.title for e in feedparser.parse(project.out / "latest.xml").entries] == ["New"]
+    assert (project.out / "items/old.html").is_file()
+    assert (project.out / "items/new.html").is_file()
+
+
+def test_seeds_that_never_made_a_feed_get_no_page(project):
+    project.config.write_text('[feeds.flash]\nlimit = 1\n[feeds.latest]\nlimit = 1\n')
+    project.add("001_old.txt", seed_text("Old"))
+    project.add("002_new.txt", seed_text("New"))
+    project.build()
+    assert sorted(p.name for p in (project.out / "items").iterdir()) == ["new.html"]
+
+
+def test_bad_seed_is_skipped_with_its_reason_and_costs_no_other_entry(project):
+    project.add("001_good.txt", seed_text("Good"))
+    project.add("002_empty.txt", "")
+    project.add("003_binary.txt", b"\x00\x01\x02\x03" * 100)
+    report = project.build()
+    assert report.skipped == [
+        (str(project.seeds / "002_empty.txt"), "empty file"),
+        (str(project.seeds / "003_binary.txt"), "binary data, not text"),
+    ]
+    assert report.entries["latest"] == 1
+
+
+def test_duplicate_key_keeps_the_higher_sequence(project):
+    project.add("001_same.txt", seed_text("Older copy"))
+    project.add("002_same.txt", seed_text("Renumbered copy"))
+    report = project.build()
+    assert report.skipped == [(str(project.seeds / "001_same.txt"), "same key as 002_same.txt")]
+    assert [e.title for e in feedparser.parse(project.out / "latest.xml").entries] == ["Renumbered copy"]
+
+
+def test_missing_seeds_folder_is_an_input_error_and_touches_nothing(project):
+    project.add("001_a.txt", seed_text("A"))
+    project.build()
+    before = project.files()
+    with pytest.raises(InputError, match=r"seeds folder not found"):
+        build(project.settings(seeds_dir=project.root / "nope"), now=CLOCK)
+    assert project.files() == before
+
+
+def test_empty_seeds_folder_writes_valid_empty_feeds_with_a_notice(project):
+    report = project.build()
+    assert report.notices == [f"{project.seeds}: no seeds to publish; the feeds are written empty"]
+    for name in ("flash.xml", "latest.xml", "flash.atom", "latest.atom"):
+        parsed = feedparser.parse(project.out / name)
+        assert parsed.bozo == 0 and parsed.entries == []
+
+
+def test_incremental_rebuild_reads_only_changed_seeds(project):
+    for i in range(4):
+        project.add(f"00{i}_k{i}.txt", seed_text(f"Story {i}"))
+    assert project.build().reread == 4
+    assert project.build(now=CLOCK + timedelta(minutes=1)).reread == 0
+    edited = project.seeds / "002_k2.txt"
+    edited.write_text(seed_text("Story 2, corrected"))
+    report = project.build(now=CLOCK + timedelta(minutes=2))
+    assert report.reread == 1
+    assert "Story 2, corrected" in (project.out / "latest.xml").read_text()
+
+
+def test_same_size_edit_within_the_same_second_is_picked_up(project):
+    """An edit that keeps size and mtime (coarse clocks) is caught: recent files are re-read."""
+    path = project.add("001_k.txt", seed_text("Story AAAA"), mtime=CLOCK.timestamp())
+    project.build()
+    st = path.stat()
+    path.write_text(seed_text("Story BBBB"))
+    import os
+
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size, same mtime; the inode stays
+    project.build(now=CLOCK + timedelta(seconds=1))
+    assert "Story BBBB" in (project.out / "latest.xml").read_text()
+
+
+def test_one_and_two_workers_give_the_same_bytes(project, tmp_path):
+    from feedpub import scan
+
+    for i in range(40):
+        project.add(f"{i:03d}_k{i}.txt", seed_text(f"Story {i}", header="World" if i % 3 else "Flash News"))
+    other = Project(tmp_path / "other")
+    shutil.copytree(project.seeds, other.seeds, dirs_exist_ok=True)
+    old = scan.PARALLEL_FROM
+    scan.PARALLEL_FROM = 1  # use the pool even for 40 files
+    try:
+        build(project.settings(), now=CLOCK, workers=1)
+        build(other.settings(), now=CLOCK, workers=2)
+    finally:
+        scan.PARALLEL_FROM = old
+    assert other.files() == project.files()
+    assert other.record.read_bytes() == project.record.read_bytes()
+
+
+def test_committed_feeds_are_up_to_date_with_the_committed_seeds_and_record(tmp_path):
+    clone = Project(tmp_path / "clone")
+    for path in (REPO / "seeds").iterdir():
+        shutil.copyfile(path, clone.seeds / path.name)
+    shutil.copyfile(REPO / "feedpub-record.jsonl", clone.record)
+    shutil.copyfile(REPO / "feedpub.toml", clone.config)
+    clone.build()
+    committed = {
+        str(p.relative_to(REPO / "feeds")): p.read_bytes() for p in sorted((REPO / "feeds").rglob("*")) if p.is_file()
+    }
+    assert clone.files() == committed, "feeds/ is stale: run `feedpub build` and commit feeds/ and the record"
+    assert clone.record.read_bytes() == (REPO / "feedpub-record.jsonl").read_bytes()
+
+
+def test_summary_json_names_every_feed(project):
+    project.add("001_a.txt", seed_text("A"))
+    report = project.build()
+    data = json.loads(json.dumps(report.as_dict()))
+    assert data["entries"] == {"flash": 1, "latest": 1}
+    assert data["seeds"] == 1 and data["skipped"] == []
