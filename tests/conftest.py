@@ -17,7 +17,8 @@ CLOCK = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
 def seed_text(title: str, body: str = "First paragraph of the story.", header: str = "Flash News", agency: str = "Reuters") -> str:
     """A well-formed seed document."""
     prefix = f"{agency}: " if agency else ""
-    return f"{header}\n\n\n{prefix}{title}\n\n{prefix}{title}\n\n{body}./VOA\n\n\nLatest news\n"
+    end = "" if body.endswith((".", "!", "?")) else "."
+    return f"{header}\n\n\n{prefix}{title}\n\n{prefix}{title}\n\n{body}{end}/VOA\n\n\nLatest news\n"
 
 
 class Project:

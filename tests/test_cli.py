@@ -1,0 +1,136 @@
+"""The command line as a user meets it: real processes, exact lines, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import SHARED, Project, needs_shared, seed_text
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def feedpub(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [sys.executable, "-m", "feedpub", *args], cwd=cwd, capture_output=True, text=True, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+@pytest.fixture
+def cwd(project) -> Path:
+    project.add("001_good.txt", seed_text("Good story"))
+    return project.root
+
+
+def test_build_prints_one_summary_line(cwd):
+    result = feedpub("build", cwd=cwd)
+    assert result.returncode == 0
+    assert result.stdout == (
+        "1 seeds (1 read), 0 skipped; entries: flash 1, latest 1; 10 files written, 0 unchanged\n"
+    )
+    again = feedpub("build", cwd=cwd)
+    assert again.stdout.endswith("0 files written, 10 unchanged\n")
+    assert (cwd / "feedpub-record.jsonl").is_file()
+
+
+def test_skipped_seed_gets_one_stderr_line_and_strict_exits_1(cwd):
+    (cwd / "seeds" / "002_empty.txt").write_text("")
+    result = feedpub("build", cwd=cwd)
+    assert result.returncode == 0
+    assert result.stderr == "seeds/002_empty.txt: empty file, skipped\n"
+    strict = feedpub("build", "--strict", "--quiet", cwd=cwd)
+    assert strict.returncode == 1
+    assert strict.stdout == ""
+    assert strict.stderr == "seeds/002_empty.txt: empty file, skipped\n"
+
+
+def test_json_summary(cwd):
+    result = feedpub("build", "--json", cwd=cwd)
+    data = json.loads(result.stdout)
+    assert data["entries"] == {"flash": 1, "latest": 1}
+    assert data["seeds"] == 1 and data["read"] == 1
+    assert "index.html" in data["written"] and "flash.xml" in data["written"]
+
+
+def test_bad_config_value_is_one_line_and_exit_2(cwd):
+    (cwd / "feedpub.toml").write_text("[site]\nttl = -1\n")
+    result = feedpub("build", cwd=cwd)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: feedpub.toml: site.ttl: must be a whole number from 1 to 10000, not -1"
+    )
+    assert not (cwd / "feeds").exists()
+
+
+def test_bad_base_url_option_exits_2(cwd):
+    result = feedpub("build", "--base-url", "example.org", cwd=cwd)
+    assert result.returncode == 2
+    assert "--base-url: 'example.org' is not an absolute http(s) URL" in result.stderr
+
+
+def test_missing_seeds_folder_exits_2_with_one_line(cwd):
+    result = feedpub("build", "--seeds", "nowhere", cwd=cwd)
+    assert result.returncode == 2
+    assert result.stderr == "feedpub: nowhere: seeds folder not found (use --seeds DIR)\n"
+
+
+def test_damaged_record_exits_2_naming_file_and_line_then_rebuild_record_recovers(cwd):
+    assert feedpub("build", cwd=cwd).returncode == 0
+    record = cwd / "feedpub-record.jsonl"
+    good = record.read_bytes()
+    feeds_before = (cwd / "feeds" / "latest.xml").read_bytes()
+    record.write_bytes(good + b'{"key": "half a line\n')
+    result = feedpub("build", cwd=cwd)
+    assert result.returncode == 2
+    assert result.stderr.startswith("feedpub: feedpub-record.jsonl:4: bad record line (not JSON: ")
+    assert (cwd / "feeds" / "latest.xml").read_bytes() == feeds_before
+    fixed = feedpub("build", "--rebuild-record", cwd=cwd)
+    assert fixed.returncode == 0, fixed.stderr
+    assert "record rebuilt: 1 lines kept, 1 unreadable dropped" in fixed.stderr
+    assert record.read_bytes() == good
+    assert (cwd / "feeds" / "latest.xml").read_bytes() == feeds_before
+
+
+def test_inspect_json_has_every_field(cwd):
+    (cwd / "seeds" / "002_empty.txt").write_text("")
+    result = feedpub("inspect", "seeds/001_good.txt", "seeds/002_empty.txt", "--json", cwd=cwd)
+    assert result.returncode == 0
+    good, empty = json.loads(result.stdout)
+    assert good == {
+        "path": "seeds/001_good.txt",
+        "key": "good",
+        "category": "flash",
+        "title": "Good story",
+        "agency": "Reuters",
+        "publisher": "VOA",
+        "date": None,
+        "paragraphs": ["First paragraph of the story."],
+        "summary": "First paragraph of the story.",
+    }
+    assert empty == {"path": "seeds/002_empty.txt", "key": "empty", "skipped": "empty file"}
+
+
+@needs_shared
+def test_inspect_text_shows_the_reader_view():
+    result = feedpub("inspect", str(SHARED / "examples/seeds/002_7e65d240bf59d430.txt"), cwd=REPO)
+    lines = result.stdout.splitlines()
+    assert "  title:      Winter storm grounds hundreds of flights across the US Midwest" in lines
+    assert "  agency:     AP" in lines
+    assert "  publisher:  AFP" in lines
+    assert "  date:       2025-01-17T06:45:00+00:00" in lines
+    assert "  paragraphs: 5" in lines
+
+
+def test_python_dash_m_and_help_examples():
+    result = feedpub("build", "--help", cwd=REPO)
+    assert result.returncode == 0
+    for option in ("--seeds", "--out", "--record", "--config", "--base-url", "--strict", "--quiet", "--json"):
+        assert option in result.stdout
+    assert "Example:" in result.stdout
