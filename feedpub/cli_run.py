@@ -43,8 +43,8 @@ wait_option = click.option(
     default=60.0,
     show_default=True,
     metavar="SECONDS",
-    help="How long to wait for another build holding the lock before giving up with exit 75, "
-    "e.g. --wait 0 to give up at once.",
+    help="How long each run waits for another build holding the lock (a cron `feedpub build`, say); "
+    "a run that gives up is logged as failed and the loop goes on. E.g. --wait 5.",
 )
 
 every_option = click.option(

@@ -56,6 +56,10 @@ def build_lock(
     """
     path = lock_path_for(record_path)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # the build would create it too
+    except OSError:
+        pass  # reported below, by the open that needs it
+    try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as e:
         raise LockError(f"{path}: cannot create the build lock: {e.strerror}") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -117,12 +118,19 @@ def test_lock_of_a_killed_process_does_not_block_the_next_run(tmp_path):
         assert path.read_text() == f"{os.getpid()}\n"
 
 
-def test_missing_folder_is_a_lock_error_not_busy(tmp_path):
+def test_a_missing_folder_is_created_like_the_build_would(tmp_path):
+    with build_lock(tmp_path / "new" / "record.jsonl", wait=0) as path:
+        assert path == tmp_path / "new" / "record.jsonl.lock"
+
+
+def test_an_impossible_folder_is_a_lock_error_not_busy(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
     with pytest.raises(LockError) as e:
-        with build_lock(tmp_path / "nope" / "record.jsonl", wait=0):
+        with build_lock(tmp_path / "file" / "record.jsonl", wait=0):
             pass  # pragma: no cover
     assert not isinstance(e.value, LockBusy)
-    assert str(e.value) == f"{tmp_path}/nope/record.jsonl.lock: cannot create the build lock: No such file or directory"
+    assert e.value.exit_code == 3
+    assert str(e.value) == f"{tmp_path}/file/record.jsonl.lock: cannot create the build lock: Not a directory"
 
 
 WRITER = textwrap.dedent(
@@ -150,3 +158,19 @@ def test_concurrent_processes_never_interleave(tmp_path):
     assert len(lines) == 240
     for start, end in zip(lines[::2], lines[1::2]):
         assert start.endswith(" start") and end == start.replace("start", "end")
+
+
+def test_build_command_exits_75_when_the_lock_is_busy(tmp_path):
+    shutil.copytree(Path(__file__).resolve().parents[1] / "seeds", tmp_path / "seeds")
+    args = [sys.executable, "-m", "feedpub", "build", "--seeds", "seeds", "--out", "feeds", "--record", "r.jsonl"]
+    with build_lock(tmp_path / "r.jsonl", wait=0):
+        busy = subprocess.run([*args, "--wait", "0"], cwd=tmp_path, capture_output=True, text=True)
+    assert busy.returncode == 75
+    assert busy.stdout == ""
+    assert busy.stderr == (
+        f"feedpub: r.jsonl.lock: another build is running (process {os.getpid()} holds the lock) "
+        "and --wait is 0; try again later or raise --wait\n"
+    )
+    assert not (tmp_path / "feeds").exists()  # nothing written while another build held the lock
+    done = subprocess.run([*args, "--wait", "0", "--quiet"], cwd=tmp_path, capture_output=True, text=True)
+    assert (done.returncode, done.stdout) == (0, "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -304,3 +305,121 @@ def test_watchdog_waiter_reports_a_new_seed_within_a_second(tmp_path):
         assert waiter.wait(5) is True
     finally:
         waiter.close()
+
+
+# --- `feedpub watch` as a process (real time, real files: an integration test) -----------------
+
+SEED = """Flash News
+
+Reuters: {title}
+
+The first paragraph of a story that is long enough to be a real paragraph of news text.
+"""
+
+
+class LogReader:
+    """Reads a child's output lines in a thread, so a test can wait for one with a timeout."""
+
+    def __init__(self, stream):
+        import queue
+
+        self.lines: "queue.Queue[str]" = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=lambda: [self.lines.put(line) for line in stream], daemon=True).start()
+
+    def wait_for(self, text: str, timeout: float = 10.0) -> str:
+        import queue
+
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            self.seen.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"no line with {text!r} in {timeout}s; saw {self.seen}")
+
+
+def project(tmp_path):
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "001_aaaa000000000001.txt").write_text(SEED.format(title="First story of the day"))
+    return ["--seeds", "seeds", "--out", "feeds", "--record", "record.jsonl"]
+
+
+def start_watch(tmp_path, *args):
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "feedpub", "watch", *args], cwd=tmp_path, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    return proc, LogReader(proc.stdout)
+
+
+def test_watch_command_picks_up_new_and_bad_seeds_and_stops_cleanly_on_sigterm(tmp_path):
+    import signal
+
+    proc, log = start_watch(tmp_path, "--every", "1h", *project(tmp_path))
+    try:
+        first = log.wait_for(" start: ")
+        assert "wrote " in first and "flash.xml" in first
+        began = time.monotonic()
+        (tmp_path / "seeds" / "002_aaaa000000000002.txt").write_text(SEED.format(title="Second story arrives"))
+        line = log.wait_for(" seeds changed: ")
+        assert time.monotonic() - began < 3.0  # "within about a second", plus process start slack
+        assert "flash.xml" in line
+        assert "Second story arrives" in (tmp_path / "feeds" / "flash.xml").read_text()
+
+        (tmp_path / "seeds" / "003_aaaa000000000003.txt").write_bytes(b"")
+        line = log.wait_for(" seeds changed: ")
+        assert "skipped seeds/003_aaaa000000000003.txt: " in line
+
+        (tmp_path / "seeds" / "004_aaaa000000000004.txt").write_text(SEED.format(title="Third story still published"))
+        log.wait_for(" seeds changed: wrote ")  # the bad seed did not stop the loop
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    log.wait_for("feedpub watch: stopped")
+    assert not list((tmp_path / "feeds").glob(".feedpub-tmp-*"))
+
+
+def test_watch_command_logs_a_busy_lock_and_keeps_going(tmp_path):
+    import signal
+
+    from feedpub.lock import build_lock
+
+    args = project(tmp_path)
+    with build_lock(tmp_path / "record.jsonl", wait=0):
+        proc, log = start_watch(tmp_path, "--every", "1h", "--wait", "0", *args)
+        try:
+            line = log.wait_for(" start: ")
+            assert re.fullmatch(
+                r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ start: FAILED: LockBusy: record.jsonl.lock: another build is running "
+                rf"\(process {os.getpid()} holds the lock\) and --wait is 0; try again later or raise --wait \(\d\.\d\ds\)\n",
+                line,
+            ), line
+        except BaseException:
+            proc.kill()
+            raise
+    try:
+        (tmp_path / "seeds" / "002_aaaa000000000002.txt").write_text(SEED.format(title="After the lock"))
+        assert "wrote " in log.wait_for(" seeds changed: ")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+
+
+def test_watch_command_rejects_a_bad_interval():
+    from click.testing import CliRunner
+
+    from feedpub.cli import main
+
+    result = CliRunner().invoke(main, ["watch", "--every", "15"])
+    assert result.exit_code == 2
+    assert (
+        "Invalid value for '--every': '15' is not a duration: use a number with a unit, e.g. 30s, 15m, 1h or 1h30m"
+        in result.output
+    )

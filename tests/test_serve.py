@@ -395,3 +395,43 @@ def test_serve_command_refuses_a_missing_folder_and_a_taken_port(tmp_path, site)
         result = CliRunner().invoke(serve, ["--dir", str(site), "--port", str(port)])
     assert result.exit_code == 2
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use; try another --port" in result.output
+
+
+def test_serve_watch_builds_in_the_background_and_serves_the_new_seed(tmp_path):
+    seed = "Flash News\n\nReuters: {}\n\nA first paragraph that is long enough to be a paragraph of news.\n"
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "001_bbbb000000000001.txt").write_text(seed.format("Opening story"))
+    proc, base = start_command(
+        ["--watch", "--every", "1h", "--port", "0", "--seeds", "seeds", "--out", "feeds", "--record", "feeds/record.jsonl"],
+        tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not (tmp_path / "feeds" / "flash.xml").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first = feedparser.parse(base + "flash.xml")
+        assert [e.title for e in first.entries] == ["Opening story"]
+        assert feedparser.parse(base + "record.jsonl").status == 404  # the record beside the feeds is hidden
+        (tmp_path / "seeds" / "002_bbbb000000000002.txt").write_text(seed.format("Later story"))
+        while time.monotonic() < deadline:
+            second = feedparser.parse(base + "flash.xml", etag=first.etag)
+            if second.status == 200:
+                break
+            time.sleep(0.1)
+        assert [e.title for e in second.entries] == ["Later story", "Opening story"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    log = proc.stderr.read()
+    assert "watch: " in log and " start: wrote " in log and " seeds changed: wrote " in log
+    assert log.endswith("feedpub serve: stopped\n")
+
+
+def test_serve_watch_refuses_a_dir_other_than_the_output(tmp_path):
+    from click.testing import CliRunner
+
+    from feedpub.cli import main
+
+    result = CliRunner().invoke(main, ["serve", "--watch", "--dir", str(tmp_path), "--out", str(tmp_path / "feeds")])
+    assert result.exit_code == 2
+    assert "--watch serves the folder it builds" in result.output
