@@ -435,3 +435,15 @@ def test_serve_watch_refuses_a_dir_other_than_the_output(tmp_path):
     result = CliRunner().invoke(main, ["serve", "--watch", "--dir", str(tmp_path), "--out", str(tmp_path / "feeds")])
     assert result.exit_code == 2
     assert "--watch serves the folder it builds" in result.output
+
+
+def test_keep_alive_responses_are_not_delayed_by_nagle(server):
+    # Headers and body are separate writes: without TCP_NODELAY each response waits ~40 ms for
+    # the client's delayed ACK, so 100 requests would take 4 s instead of a fraction of one.
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    began = time.monotonic()
+    for _ in range(100):
+        conn.request("GET", "/flash.xml")
+        assert conn.getresponse().read() == RSS
+    conn.close()
+    assert time.monotonic() - began < 2.0
