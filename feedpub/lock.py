@@ -66,7 +66,10 @@ def build_lock(
     try:
         _acquire(fd, path, wait, poll, clock, sleep)
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:
+            pass  # the pid only names the holder in a busy message; a full disk must not stop the build
         try:
             yield path
         finally:
