@@ -54,19 +54,32 @@ class Staging:
         return True
 
     def commit(self) -> list[Path]:
-        """Rename every staged file into place, in the order staged; returns the targets."""
-        done = []
+        """Rename every staged file into place, in the order staged; returns the targets.
+
+        A rename can still fail here (a file made immutable or mounted read-only): the files
+        already renamed are put back from hard links to their previous versions, so a failed
+        commit leaves every target as it was.
+        """
+        done: list[tuple[Path, Path | None | bool]] = []  # (target, link to its previous version)
         try:
-            for temp, target in self.staged:
-                os.replace(temp, target)
-                done.append(target)
+            for i, (temp, target) in enumerate(self.staged):
+                previous = _keep_previous(target, i)
+                try:
+                    os.replace(temp, target)
+                except OSError:
+                    _unlink(previous)
+                    raise
+                done.append((target, previous))
         except OSError as e:
+            _roll_back(done)
             self.discard()
             raise WriteError(f"{target}: cannot replace: {e.strerror or e}") from None
-        for folder in {t.parent for t in done}:
+        for _, previous in done:
+            _unlink(previous)
+        for folder in {t.parent for t, _ in done}:
             _fsync_dir(folder)
         self.staged = []
-        return done
+        return [t for t, _ in done]
 
     def discard(self) -> None:
         """Remove the temporaries; nothing published is touched."""
@@ -76,6 +89,40 @@ class Staging:
             except OSError:
                 pass
         self.staged = []
+
+
+def _keep_previous(target: Path, number: int) -> Path | None | bool:
+    """A hard link to the file about to be replaced; None when there is no such file; False when
+    it cannot be linked (then it cannot be put back). The link is named like a temporary, so a
+    killed build's leftovers are cleared like the others."""
+    link = target.parent / f"{TEMP_PREFIX}{os.getpid()}-{number}-old-{target.name}"
+    try:
+        os.link(target, link)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return False
+    return link
+
+
+def _roll_back(done: list[tuple[Path, Path | None | bool]]) -> None:
+    """Put back the previous versions of renamed targets (a new file is removed)."""
+    for target, previous in reversed(done):
+        try:
+            if previous is None:
+                os.unlink(target)
+            elif previous is not False:
+                os.replace(previous, target)
+        except OSError:
+            pass
+
+
+def _unlink(path: Path | None | bool) -> None:
+    if isinstance(path, Path):
+        try:
+            path.unlink()
+        except OSError:
+            pass
 
 
 def _fsync_dir(folder: Path) -> None:
