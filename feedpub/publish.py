@@ -178,14 +178,16 @@ def build(
     remove_stale_temporaries(settings.out_dir)
     staging = Staging()
     try:
-        record_bytes = record.dumps()
-        if record_bytes != before:
-            staging.add(settings.record_path, record_bytes)
         for name, data in outputs:
             if staging.add(settings.out_dir / name, data):
                 report.written.append(name)
             else:
                 report.unchanged += 1
+        # The record goes last: killed mid-commit, it still describes the old outputs, so the next
+        # build sees the same changes again and redoes them (pages of edited entries included).
+        record_bytes = record.dumps()
+        if record_bytes != before:
+            staging.add(settings.record_path, record_bytes)
         staging.commit()
     except WriteError as e:
         raise BuildError(str(e)) from None
