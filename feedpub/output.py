@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 TEMP_PREFIX = ".feedpub-tmp-"
 
@@ -151,5 +152,21 @@ def remove_stale_temporaries(folder: Path) -> None:
             if name.startswith(TEMP_PREFIX):
                 try:
                     os.unlink(sub / name)
+                except OSError:
+                    pass
+
+
+def remove_stale_temporaries_of(targets: Iterable[Path]) -> None:
+    """The temporaries a killed build left beside these files (the record and its cache live in a
+    folder shared with other files, so only their own temporaries are removed)."""
+    for target in targets:
+        try:
+            names = os.listdir(target.parent)
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith(TEMP_PREFIX) and name.endswith(f"-{target.name}"):
+                try:
+                    os.unlink(target.parent / name)
                 except OSError:
                     pass

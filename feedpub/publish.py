@@ -19,7 +19,7 @@ from feedpub.config import FeedSpec, Settings
 from feedpub.jsonfeed import render_json_feed
 from feedpub.model import Entry, Seed, SeedSkipped
 from feedpub.opml import OPML_NAME, render_opml
-from feedpub.output import Staging, WriteError, remove_stale_temporaries
+from feedpub.output import Staging, WriteError, remove_stale_temporaries, remove_stale_temporaries_of
 from feedpub.record import Record, RecordError, RecordLine
 from feedpub.scan import ScanCache, SeedInfo, list_files, read_infos, setup_digest, signature
 from feedpub.seeds import read_seed
@@ -176,6 +176,7 @@ def build(
     except RecordError as e:
         raise InputError(str(e)) from None
     remove_stale_temporaries(settings.out_dir)
+    remove_stale_temporaries_of([settings.record_path, cache_path])
     staging = Staging()
     try:
         for name, data in outputs:
