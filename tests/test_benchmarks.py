@@ -1,0 +1,89 @@
+"""Smoke test for benchmarks/scale.py: the whole scenario runs and reports every row. No timings checked."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SCALE = REPO / "benchmarks" / "scale.py"
+MAKE_SEEDS = REPO.parent / "shared" / "bench" / "make_seeds.py"
+
+ROWS = (
+    "python startup",
+    "read floor",
+    "stat floor",
+    "naive baseline",
+    "build cold",
+    "build no change",
+    "build one new seed",
+    "build one edit",
+)
+RATIOS = (
+    "cold / read floor",
+    "cold / baseline",
+    "no change / stat floor",
+    "one new seed - no change",
+    "one edit - no change",
+    "peak RSS of any build",
+)
+
+pytestmark = pytest.mark.skipif(not MAKE_SEEDS.is_file(), reason=f"{MAKE_SEEDS} not found (../shared/bench)")
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("scale")
+    saved = tmp / "bench.json"
+    done = subprocess.run(
+        [sys.executable, str(SCALE), "--count", "200", "--repeat", "1", "--tmp", str(tmp), "--json", str(saved)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout, json.loads(saved.read_text()), tmp
+
+
+def test_table_has_every_row(bench):
+    stdout, _, _ = bench
+    lines = stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("command "))
+    table = lines[header + 1 : header + 1 + len(ROWS)]
+    assert [line[:22].rstrip() for line in table] == list(ROWS)
+    for line in table:
+        assert len(line.split()) >= 6  # name words, runs, median, min, max, RSS, written
+
+
+def test_ratios_are_printed(bench):
+    stdout, _, _ = bench
+    assert "ratios (medians; targets from issue 5):" in stdout
+    for label in RATIOS:
+        assert f"  {label} " in stdout
+
+
+def test_json_holds_every_row_and_the_run_counts(bench):
+    _, saved, _ = bench
+    assert saved["count"] == 200
+    assert list(saved["rows"]) == list(ROWS)
+    for row in saved["rows"].values():
+        assert len(row["wall_s"]) == 1
+        assert all(mb > 0 for mb in row["peak_rss_mb"])
+    assert set(saved["ratios"]) >= {"cold_over_read_floor", "cold_over_baseline", "no_change_over_stat_floor"}
+    assert saved["outputs"]["feedpub"]["files"] > 0
+
+
+def test_new_seed_and_edit_reach_the_outputs(bench):
+    _, saved, _ = bench
+    assert all(n > 0 for n in saved["rows"]["build cold"]["files_written"])
+    assert all(n > 0 for n in saved["rows"]["build one new seed"]["files_written"])
+    assert all(n > 0 for n in saved["rows"]["build one edit"]["files_written"])
+
+
+def test_working_folder_is_removed(bench):
+    _, _, tmp = bench
+    assert [p.name for p in tmp.iterdir()] == ["bench.json"]
