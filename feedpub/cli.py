@@ -7,7 +7,6 @@ Exit codes: 0 done; 1 `--strict` and a seed was skipped (or `check` found proble
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from pathlib import Path
@@ -15,68 +14,9 @@ from pathlib import Path
 import click
 
 from feedpub import __version__
-from feedpub.config import ConfigError, Settings, load_settings
-
-
-def build_options(func):
-    """The options every command that builds takes (build, watch, serve --watch)."""
-    options = [
-        click.option("--seeds", "seeds_dir", type=click.Path(path_type=Path), help="Seed folder. Default: seeds/"),
-        click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Output folder. Default: feeds/"),
-        click.option(
-            "--record",
-            "record_path",
-            type=click.Path(path_type=Path),
-            help="Publication record (JSON Lines). Default: feedpub-record.jsonl",
-        ),
-        click.option(
-            "--config",
-            "config_path",
-            type=click.Path(path_type=Path),
-            help="Configuration file. Default: feedpub.toml if present.",
-        ),
-        click.option(
-            "--base-url",
-            envvar="FEEDPUB_BASE_URL",
-            help="Public URL of the output folder, e.g. https://news.example.org/ (env FEEDPUB_BASE_URL).",
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def settings_from_options(
-    seeds_dir=None, out_dir=None, record_path=None, config_path=None, base_url=None, **_ignored
-) -> Settings:
-    """Settings from the config file plus command-line options; a bad value exits 2 with one line."""
-    try:
-        return load_settings(
-            config_path,
-            overrides={"seeds_dir": seeds_dir, "out_dir": out_dir, "record_path": record_path, "base_url": base_url},
-        )
-    except ConfigError as e:
-        raise click.UsageError(str(e)) from None
-
-
-def user_errors(func):
-    """Turn the library's own exceptions into one line on stderr and their exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        from feedpub.lock import LockBusy, LockError
-        from feedpub.publish import BuildError
-
-        try:
-            return func(*args, **kwargs)
-        except LockBusy as e:
-            click.echo(f"feedpub: {e}", err=True)
-            sys.exit(e.exit_code)
-        except (BuildError, LockError) as e:
-            click.echo(f"feedpub: {e}", err=True)
-            sys.exit(getattr(e, "exit_code", 3))
-
-    return wrapper
+from feedpub.cli_check import check
+from feedpub.cli_options import build_options, settings_from_options, user_errors
+from feedpub.cli_run import serve, watch
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -184,10 +124,6 @@ def inspect(paths, as_json, config_path):
     else:
         click.echo("\n\n".join(format_text(r) for r in results))
 
-
-# Commands that live in their own modules (they import the helpers above).
-from feedpub.cli_check import check  # noqa: E402
-from feedpub.cli_run import serve, watch  # noqa: E402
 
 main.add_command(watch)
 main.add_command(serve)

@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 
 import click
 
-from feedpub.cli import build_options, settings_from_options
+from feedpub.cli_options import build_options, settings_from_options
 from feedpub.config import Settings
 from feedpub.lock import build_lock, lock_path_for
 from feedpub.schedule import parse_duration, watch_loop, watch_seeds

@@ -154,9 +154,7 @@ def test_bad_content_is_skipped_with_its_reason(seeds_dir, content, reason):
 def test_five_megabyte_single_line_is_skipped_quickly(seeds_dir):
     path = seeds_dir / "002_huge.txt"
     path.write_bytes(b"Flash News\n\nHeadline\n\n" + b"word " * 1_000_000)
-    started = time.perf_counter()
     message = skip_reason(path, root=seeds_dir)
-    assert time.perf_counter() - started < 1.0
     assert message == f"{path}: larger than 2 MiB, skipped"
 
 
