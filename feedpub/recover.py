@@ -27,7 +27,7 @@ _ATOM = "{http://www.w3.org/2005/Atom}"
 def salvage(text: str) -> tuple[Record, int]:
     """The readable lines of a record; returns the record and how many lines were dropped."""
     record, dropped = Record(), 0
-    for raw in text.splitlines():
+    for raw in text.split("\n"):  # as Record.parse: a key may hold U+2028 and the like
         if not raw.strip():
             continue
         try:
@@ -40,7 +40,7 @@ def salvage(text: str) -> tuple[Record, int]:
             dropped += 1
             continue
         if line.key not in record:
-            record._parsed[line.key] = line
+            record.put(line)
     return record, dropped
 
 
@@ -115,14 +115,14 @@ def rebuild_record(settings: Settings) -> str:
     recovered = 0
     for key, line in found.items():
         if key not in record:
-            record._parsed[key] = line
+            record.put(line)
             recovered += 1
     for name, feed_id in feed_ids.items():
         record.feed_ids.setdefault(name, feed_id)
     staging = Staging()
     backup = None
     try:
-        if text and (dropped or record.dumps().decode() != text):
+        if text and (dropped or record.dumps().decode("utf-8", "replace") != text):
             backup = path.with_name(f"{path.name}.damaged")
             staging.add(backup, text.encode("utf-8"))
         staging.add(path, record.dumps())
