@@ -64,7 +64,13 @@ class SeedInfo:
                    float(published))
 
 
-_BREAKS = re.compile(r"[\t\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")  # what split()/splitlines() break on
+# What split()/splitlines() break on, and undecodable bytes (os.listdir's surrogate escapes),
+# which the cache's UTF-8 cannot carry.
+_BREAKS = re.compile(r"[\t\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029\ud800-\udfff]")
+# A file name becomes the entry's key, its item page's name and part of its URL and id: control
+# characters (not allowed in XML) or bytes that are not UTF-8 would make the build fail.
+_BAD_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+BAD_NAME = "file name holds control characters or is not UTF-8; rename it"
 
 
 def signature(st: os.stat_result) -> str:
@@ -91,6 +97,8 @@ def list_files(seeds_dir: Path) -> list[tuple[str, str | None, int]]:
 def read_info(seeds_dir: str, name: str, sig: str | None, agencies: tuple[str, ...]) -> SeedInfo:
     """Read and parse one file, keeping only the facts the scan needs (never the body)."""
     path = Path(seeds_dir) / name
+    if _BAD_NAME.search(name):
+        return SeedInfo(name, sig or "", skip=BAD_NAME)
     try:
         seed = read_seed(path, root=Path(seeds_dir), agencies=agencies)
     except SeedSkipped as e:
