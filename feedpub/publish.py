@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
+from urllib.parse import quote
 
 from feedpub import feeds as feed_writer
 from feedpub import site
@@ -126,7 +127,8 @@ def make_entry(seed: Seed, line: RecordLine, settings: Settings) -> Entry:
     """A seed as published: the stated date else first-seen; `updated` moves only on edits."""
     published = seed.date or line.first_seen
     updated = max(published, line.edited) if line.edited else published
-    return Entry(seed, line.id, published, updated, settings.url(settings.item_path(seed.key)))
+    # Percent-encoded: a key is a file name, and "?", "#", "%" or a space in it must not change the URL.
+    return Entry(seed, line.id, published, updated, settings.url(quote(settings.item_path(seed.key))))
 
 
 def newest(spec: FeedSpec, infos: Iterable[SeedInfo]) -> list[SeedInfo]:
