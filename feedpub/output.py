@@ -36,8 +36,11 @@ class Staging:
     staged: list[tuple[Path, Path]] = field(default_factory=list)  # (temporary, target)
     unchanged: list[Path] = field(default_factory=list)
 
-    def add(self, target: Path, data: bytes) -> bool:
-        """Stage `data` for `target` unless the file already holds exactly these bytes."""
+    def add(self, target: Path, data: bytes, *, durable: bool = True) -> bool:
+        """Stage `data` for `target` unless the file already holds exactly these bytes.
+
+        `durable=False` skips the fsync, for derived files (the scan cache) that may be lost.
+        """
         if read_existing(target) == data:
             self.unchanged.append(target)
             return False
@@ -48,7 +51,8 @@ class Staging:
                 self.staged.append((temp, target))
                 f.write(data)
                 f.flush()
-                os.fsync(f.fileno())
+                if durable:
+                    os.fsync(f.fileno())
         except OSError as e:
             self.discard()
             raise WriteError(f"{target}: cannot write: {e.strerror or e}") from None

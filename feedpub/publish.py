@@ -5,6 +5,7 @@ The only module that touches the output folder and the record file.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import os
 import time
@@ -22,7 +23,18 @@ from feedpub.model import Entry, Seed, SeedSkipped
 from feedpub.opml import OPML_NAME, render_opml
 from feedpub.output import Staging, WriteError, remove_stale_temporaries, remove_stale_temporaries_of
 from feedpub.record import Record, RecordError, RecordLine
-from feedpub.scan import ScanCache, SeedInfo, list_files, read_infos, setup_digest, signature
+from feedpub.scan import (
+    RACY_NS,
+    CacheHeader,
+    ScanCache,
+    SeedInfo,
+    diff_listing,
+    list_files,
+    listing_digest,
+    read_infos,
+    setup_digest,
+    signature,
+)
 from feedpub.seeds import read_seed
 
 UTC = timezone.utc
@@ -100,29 +112,6 @@ def scan_seed_folder(seeds_dir: Path) -> list[tuple[str, str | None, int]]:
         raise InputError(f"{seeds_dir}: cannot list the seeds folder: {e.strerror}") from None
 
 
-def seeds_by_key(infos: Iterable[SeedInfo], settings: Settings, report: BuildReport) -> dict[str, SeedInfo]:
-    """One SeedInfo per key; skipped files and warnings go to the report.
-
-    Two files with the same key (a renumbered copy) are one article: the higher sequence wins.
-    """
-    found: dict[str, SeedInfo] = {}
-    for info in infos:
-        path = settings.seeds_dir / info.name
-        if info.skip:
-            report.skipped.append((str(path), info.skip))
-            continue
-        if info.warning:
-            report.warnings.append(f"{path}: {info.warning}")
-        other = found.get(info.key)
-        if other is not None:
-            keep, drop = sorted([other, info], key=lambda i: (i.seq, i.name), reverse=True)
-            found[info.key] = keep
-            report.skipped.append((str(settings.seeds_dir / drop.name), f"same key as {keep.name}"))
-            continue
-        found[info.key] = info
-    return found
-
-
 def make_entry(seed: Seed, line: RecordLine, settings: Settings) -> Entry:
     """A seed as published: the stated date else first-seen; `updated` moves only on edits."""
     published = seed.date or line.first_seen
@@ -134,7 +123,30 @@ def make_entry(seed: Seed, line: RecordLine, settings: Settings) -> Entry:
 def newest(spec: FeedSpec, infos: Iterable[SeedInfo]) -> list[SeedInfo]:
     """The feed's seeds: its categories, newest first (ties: higher sequence, then key), at most `limit`."""
     candidates = (i for i in infos if spec.accepts(i.category or None))
-    return heapq.nsmallest(spec.limit, candidates, key=lambda i: (-i.published, -i.seq, i.key))
+    return heapq.nsmallest(spec.limit, candidates, key=SeedInfo.sort_key)
+
+
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class Digests:
+    """What a cached conclusion depends on, beyond the seed files and the record."""
+
+    setup: str  # the reader: its code, its agencies, the seeds folder
+    selection: str  # which entries each feed holds: names, limits, categories
+    rendering: str  # how outputs look: every setting and feedpub's own code
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Digests":
+        feeds = repr([(f.name, f.limit, f.categories) for f in settings.feeds])
+        package = Path(__file__).parent
+        code = hashlib.sha256()
+        for path in sorted(package.glob("*.py")) + sorted(package.glob("*.xsl")):
+            code.update(path.read_bytes())
+        rendering = hashlib.sha256(repr(settings).encode("utf-8", "surrogatepass") + code.digest()).hexdigest()[:16]
+        return cls(setup_digest(settings.agencies, settings.seeds_dir), hashlib.sha256(feeds.encode()).hexdigest()[:16], rendering)
 
 
 def build(
@@ -155,28 +167,46 @@ def build(
     files = scan_seed_folder(settings.seeds_dir)
     report.seeds = len(files)
     cache_path = cache_path_for(settings.record_path)
-    cache = ScanCache.load(cache_path, setup_digest(settings.agencies, settings.seeds_dir))
+    digests = Digests.of(settings)
+    header, handle = ScanCache.load_header(cache_path)
     record_sig = file_signature(settings.record_path)
-    trusted = record_sig is not None and record_sig == cache.record_sig
+    digest = listing_digest(files)
+    if header is not None and nothing_changed(header, digests, record_sig, digest, files, settings.out_dir):
+        handle.close()
+        return report_unchanged(header, settings, report)
+
+    lines: list[str] = []
+    if header is not None and header.setup == digests.setup:
+        lines = ScanCache.read_lines(handle)
+    else:
+        if handle is not None:
+            handle.close()
+        header = CacheHeader()
+    trusted = record_sig is not None and record_sig == header.record_sig
     try:
         record = Record.load(settings.record_path, trusted=trusted)
     except RecordError as e:
         raise InputError(str(e)) from None
-    before = record.dumps()
 
-    stale = cache.stale(files)
-    fresh = {i.name: i for i in read_infos(settings.seeds_dir, stale, settings.agencies, workers=workers or default_workers(), progress=progress)}
+    to_read, kept, removed = diff_listing(files, lines, header.taken_ns)
+    fresh = read_infos(settings.seeds_dir, to_read, settings.agencies, workers=workers or default_workers(), progress=progress)
     report.reread = len(fresh)
-    infos = [fresh.get(name) or cache.infos[name] for name, _, _ in files]
-    seeds = seeds_by_key(infos, settings, report)
-    if not seeds:
-        report.notices.append(f"{settings.seeds_dir}: no seeds to publish; the feeds are written empty")
-
+    old = {info.name: info for info in map(SeedInfo.from_line, removed)}
     try:
-        changed = update_record(record, seeds, fresh if trusted else None, settings, now)
-        outputs = render_outputs(settings, record, seeds, changed, now, report)
+        state = None
+        if trusted and header.selection == digests.selection:
+            state = update_incrementally(header, record, fresh, old, settings, now)
+        if state is None:
+            state = update_fully(record, kept, fresh, trusted, settings, now)
+        for name, reason in state.skipped:
+            report.skipped.append((str(settings.seeds_dir / name), reason))
+        report.warnings.extend(f"{settings.seeds_dir / name}: {text}" for name, text in state.warnings)
+        if not files:
+            report.notices.append(f"{settings.seeds_dir}: no seeds to publish; the feeds are written empty")
+        outputs = render_outputs(settings, record, state, now, report)
     except RecordError as e:
         raise InputError(str(e)) from None
+
     remove_stale_temporaries(settings.out_dir)
     remove_stale_temporaries_of([settings.record_path, cache_path])
     staging = Staging()
@@ -188,74 +218,204 @@ def build(
                 report.unchanged += 1
         # The record goes last: killed mid-commit, it still describes the old outputs, so the next
         # build sees the same changes again and redoes them (pages of edited entries included).
-        record_bytes = record.dumps()
-        if record_bytes != before:
-            staging.add(settings.record_path, record_bytes)
+        if record.changed():
+            staging.add(settings.record_path, record.dumps())
         staging.commit()
     except WriteError as e:
         raise BuildError(str(e)) from None
-    # The cache keeps every file's facts, with the published time the record gave the kept ones.
-    cache.infos = {i.name: i for i in infos} | {i.name: i for i in seeds.values()}
-    save_cache(cache, cache_path, scan_started, file_signature(settings.record_path), report)
+
+    header = CacheHeader(
+        setup=digests.setup,
+        selection=digests.selection,
+        rendering=digests.rendering,
+        taken_ns=scan_started,
+        record_sig=file_signature(settings.record_path) or "",
+        digest=digest,
+        top=state.top,
+        outputs={name: file_signature(settings.out_dir / name) or "" for name, _ in outputs},
+        skipped=[list(item) for item in state.skipped],
+        warnings=[list(item) for item in state.warnings],
+        dup_keys=state.dup_keys,
+        entries=dict(report.entries),
+    )
+    save_cache(ScanCache(header), state.lines(kept), cache_path, report)
     return report
 
 
-def default_workers() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+def nothing_changed(
+    header: CacheHeader, digests: Digests, record_sig: str | None, digest: str, files, out_dir: Path
+) -> bool:
+    """The last build's conclusions still hold: same setup, record, listing and outputs, nothing racy."""
+    if (header.setup, header.selection, header.rendering) != (digests.setup, digests.selection, digests.rendering):
+        return False
+    if record_sig is None or record_sig != header.record_sig or digest != header.digest:
+        return False
+    if files and max(mtime for _, _, mtime in files) >= header.taken_ns - RACY_NS:
+        return False
+    return all(file_signature(out_dir / name) == sig for name, sig in header.outputs.items())
 
 
-def update_record(
-    record: Record, seeds: dict[str, SeedInfo], fresh: dict[str, SeedInfo] | None, settings: Settings, now: datetime
-) -> set[str]:
-    """Observe every seed read this time (all of them when the record is not trusted), fixing each
-    one's published time; returns the keys whose record line changed (new or edited)."""
-    authority = settings.authority()
-    changed = set()
-    for key, info in seeds.items():
-        if fresh is not None and info.name not in fresh and key in record:
+def report_unchanged(header: CacheHeader, settings: Settings, report: BuildReport) -> BuildReport:
+    report.skipped = [(str(settings.seeds_dir / name), reason) for name, reason in header.skipped]
+    report.warnings = [f"{settings.seeds_dir / name}: {text}" for name, text in header.warnings]
+    report.entries = dict(header.entries)
+    report.unchanged = len(header.outputs)
+    if not report.seeds:
+        report.notices.append(f"{settings.seeds_dir}: no seeds to publish; the feeds are written empty")
+    return report
+
+
+@dataclass
+class State:
+    """What this build concluded about the seeds, whichever way it got there."""
+
+    top: dict[str, list[list]]  # feed -> [[published, seq, key, name], ...] newest first
+    changed: dict[str, str]  # key -> file name, for record lines that changed (new or edited)
+    skipped: list[tuple[str, str]]  # (file name, reason), by name
+    warnings: list[tuple[str, str]]
+    dup_keys: list[str]
+    infos: list[SeedInfo]  # the infos to (re)write in the cache; with `replace_all`, every one
+    replace_all: bool = False
+
+    def lines(self, kept: list[str]) -> list[str]:
+        """The cache's per-file lines, sorted by name."""
+        if self.replace_all:
+            return [info.to_line() for info in self.infos]
+        fresh = [info.to_line() for info in self.infos]
+        return list(heapq.merge(kept, sorted(fresh), key=lambda line: line.split("\t", 1)[0]))
+
+
+def _row(info: SeedInfo) -> list:
+    return [info.published, info.seq, info.key, info.name]
+
+
+def _row_sort(row: list) -> tuple:
+    return (-row[0], -row[1], row[2])
+
+
+def observe(record: Record, info: SeedInfo, settings: Settings, now: datetime, changed: dict[str, str]) -> SeedInfo:
+    """Tell the record what a seed holds now; returns the info with its published time."""
+    before = record.get(info.key)
+    line = record.observe(info.key, info.fingerprint, datetime.fromtimestamp(info.mtime, UTC), now, settings.authority())
+    if line != before:
+        changed[info.key] = info.name
+    published = info.date_ts if info.date_ts is not None else line.first_seen.timestamp()
+    return replace(info, published=published)
+
+
+def update_incrementally(
+    header: CacheHeader, record: Record, fresh: list[SeedInfo], old: dict[str, SeedInfo], settings: Settings, now: datetime
+) -> State | None:
+    """Fold a few new or edited seeds into the last build's feeds, or None when only a full look
+    at every seed can say what the feeds hold now (a shown seed removed or re-dated, a key that
+    two files claim, a file renumbered)."""
+    shown = {row[3] for rows in header.top.values() for row in rows}
+    dups = set(header.dup_keys)
+    fresh_names = {info.name for info in fresh}
+    fresh_keys = [info.key for info in fresh if not info.skip]
+    if len(fresh_keys) != len(set(fresh_keys)) or dups & set(fresh_keys):
+        return None
+    for name, info in old.items():
+        if name not in fresh_names and (name in shown or info.key in dups):
+            return None
+    for info in fresh:
+        before = old.get(info.name)
+        if before is not None and before.name in shown:
+            if info.skip or (info.category, info.date_ts, info.seq) != (before.category, before.date_ts, before.seq):
+                return None
+        if before is None and not info.skip and info.key in record:
+            return None
+
+    changed: dict[str, str] = {}
+    top = {spec.name: [list(row) for row in header.top.get(spec.name, [])] for spec in settings.feeds}
+    infos = []
+    for info in fresh:
+        if info.skip:
+            infos.append(info)
             continue
-        old = record.get(key)
-        line = record.observe(key, info.fingerprint, datetime.fromtimestamp(info.mtime, UTC), now, authority)
-        if old != line:
-            changed.add(key)
-        published = info.date_ts if info.date_ts is not None else line.first_seen.timestamp()
-        seeds[key] = replace(info, published=published)
-    return changed
+        info = observe(record, info, settings, now, changed)
+        infos.append(info)
+        for spec in settings.feeds:
+            rows = [row for row in top[spec.name] if row[3] != info.name]
+            if spec.accepts(info.category or None):
+                rows.append(_row(info))
+                rows.sort(key=_row_sort)
+            top[spec.name] = rows[: spec.limit]
+    touched = fresh_names | set(old)
+    skipped = [(n, r) for n, r in header.skipped if n not in touched] + [(i.name, i.skip) for i in fresh if i.skip]
+    warnings = [(n, w) for n, w in header.warnings if n not in touched] + [(i.name, i.warning) for i in fresh if i.warning and not i.skip]
+    return State(top, changed, sorted(skipped), sorted(warnings), header.dup_keys, infos)
 
 
-def save_cache(cache: ScanCache, path: Path, scan_started: int, record_sig: str | None, report: BuildReport) -> None:
+def update_fully(
+    record: Record, kept: list[str], fresh: list[SeedInfo], trusted: bool, settings: Settings, now: datetime
+) -> State:
+    """Look at every seed: resolve keys two files claim, update the record, choose each feed's entries."""
+    infos = sorted([*map(SeedInfo.from_line, kept), *fresh], key=lambda i: i.name)
+    fresh_names = {info.name for info in fresh}
+    skipped, warnings = [], []
+    by_key: dict[str, SeedInfo] = {}
+    claims: dict[str, int] = {}
+    for info in infos:
+        if info.skip:
+            skipped.append((info.name, info.skip))
+            continue
+        if info.warning:
+            warnings.append((info.name, info.warning))
+        claims[info.key] = claims.get(info.key, 0) + 1
+        other = by_key.get(info.key)
+        if other is not None:
+            # Two files, one article (a renumbered copy): the higher sequence wins.
+            keep, drop = sorted([other, info], key=lambda i: (i.seq, i.name), reverse=True)
+            by_key[info.key] = keep
+            skipped.append((drop.name, f"same key as {keep.name}"))
+            continue
+        by_key[info.key] = info
+    changed: dict[str, str] = {}
+    for key, info in by_key.items():
+        # A trusted record already holds the cached seeds as they are, with their published times.
+        if not trusted or info.name in fresh_names:
+            by_key[key] = observe(record, info, settings, now, changed)
+    top = {spec.name: [_row(i) for i in newest(spec, by_key.values())] for spec in settings.feeds}
+    kept_infos = {info.name: info for info in by_key.values()}
+    infos = [kept_infos.get(info.name, info) for info in infos]
+    dups = sorted(key for key, count in claims.items() if count > 1)
+    return State(top, changed, sorted(skipped), sorted(warnings), dups, infos, replace_all=True)
+
+
+def save_cache(cache: ScanCache, lines: list[str], path: Path, report: BuildReport) -> None:
     """The cache is an optimisation: failing to save it costs speed next time, never correctness."""
     staging = Staging()
     try:
-        staging.add(path, cache.dumps(scan_started, record_sig or ""))
+        staging.add(path, cache.dumps(lines), durable=False)
         staging.commit()
     except WriteError as e:
         report.warnings.append(f"{e} (the scan cache; the next build reads every seed)")
 
 
-def render_outputs(
-    settings: Settings, record: Record, seeds: dict[str, SeedInfo], changed: set[str], now: datetime, report: BuildReport
-) -> list[tuple[str, bytes]]:
+def render_outputs(settings: Settings, record: Record, state: State, now: datetime, report: BuildReport) -> list[tuple[str, bytes]]:
     """Every output file as (name relative to the output folder, bytes), pages first.
 
     Only the seeds that are shown (or whose listed page must follow an edit) are read in full.
     """
-    chosen = {spec.name: newest(spec, seeds.values()) for spec in settings.feeds}
-    shown = {info.key for infos in chosen.values() for info in infos}
+    shown = {row[2]: row[3] for rows in state.top.values() for row in rows}
     for key in sorted(shown):
         record.mark_listed(key)
     # Pages of entries that left the feeds stay on disk so old links keep working; they are
     # re-rendered only when their text changes.
-    paged = sorted(shown | {k for k in changed if record.get(k).listed})
+    paged = dict(shown)
+    for key, name in state.changed.items():
+        if key not in paged and record.get(key).listed:
+            paged[key] = name
     entries = {}
-    for key in paged:
-        entry = load_entry(seeds[key], record, settings, report)
+    for key in sorted(paged):
+        entry = load_entry(paged[key], key, record, settings, report)
         if entry is not None:
             entries[key] = entry
     outputs = [(settings.item_path(key), site.render_item_page(e, settings)) for key, e in entries.items()]
     per_feed = []
     for spec in settings.feeds:
-        feed_entries = [entries[i.key] for i in chosen[spec.name] if i.key in entries]
+        feed_entries = [entries[row[2]] for row in state.top[spec.name] if row[2] in entries]
         per_feed.append((spec, feed_entries))
         report.entries[spec.name] = len(feed_entries)
         feed_id = record.feed_id(spec.name, settings.authority(), now)
@@ -268,12 +428,12 @@ def render_outputs(
     return outputs
 
 
-def load_entry(info: SeedInfo, record: Record, settings: Settings, report: BuildReport) -> Entry | None:
+def load_entry(name: str, key: str, record: Record, settings: Settings, report: BuildReport) -> Entry | None:
     """Read a shown seed in full. A file that vanished or broke since the scan is left out this time."""
-    path = settings.seeds_dir / info.name
+    path = settings.seeds_dir / name
     try:
         seed = read_seed(path, root=settings.seeds_dir, agencies=settings.agencies)
     except SeedSkipped as e:
         report.skipped.append((str(path), f"{e.reason} (changed during the build)"))
         return None
-    return make_entry(seed, record.get(info.key), settings)
+    return make_entry(seed, record.get(key), settings)

@@ -3,21 +3,25 @@
 A build needs, for each of possibly 100,000 seeds, only what decides whether it makes a feed:
 key, sequence number, category, stated date, fingerprint (or the reason it is skipped). The
 cache beside the record keeps exactly that per file, with the file's size, mtime (ns) and
-inode. A rebuild stats every file and re-reads only those whose signature changed, plus
-"racy" ones modified within a couple of seconds of the previous scan (an edit in the same
-timestamp tick could otherwise hide; re-reading them compares the content fingerprint).
+inode, plus what the last build concluded: each feed's newest entries, the files it wrote, the
+skipped seeds. A rebuild stats every file; when nothing changed (same listing digest, no file
+modified within a couple of seconds of the last scan, the outputs as written) it is done. When
+something changed it re-reads only new, changed and "racy" files (modified so close to the last
+scan that an edit in the same timestamp tick could hide; re-reading compares the fingerprint).
 
-The cache is one line per file, tab-separated, so loading it is a split, not a JSON parse. It
-is derived data: deleting it costs one cold build, never a wrong feed.
+The cache is one JSON header line, then one tab-separated line per file sorted by name, so the
+no-change check reads one line and a change is found by walking two sorted lists. It is derived
+data: deleting it costs one cold build, never a wrong feed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable
@@ -25,10 +29,15 @@ from typing import Callable, Iterable
 from feedpub.model import SeedSkipped
 from feedpub.seeds import SEED_SUFFIXES, read_seed
 
-CACHE_FORMAT = "feedpub-scan-cache 1"
+CACHE_FORMAT = 2
 RACY_NS = 2_000_000_000  # mtime this close to the previous scan: re-read, timestamps may be coarse
 PARALLEL_FROM = 2_000  # fewer files than this are read in-process: a pool costs more than it saves
 CHUNK = 500
+
+# A file name becomes the entry's key, its item page's name and part of its URL and id: control
+# characters (not allowed in XML) or bytes that are not UTF-8 would make the build fail.
+_BAD_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+BAD_NAME = "file name holds control characters or is not UTF-8; rename it"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +56,14 @@ class SeedInfo:
     warning: str = ""
     published: float = 0.0  # set by the build from the record: date_ts, else first-seen
 
-    def cacheable(self) -> bool:
-        """Tabs or line breaks in a name or reason would break the line format: such files are re-read."""
-        return not any(_BREAKS.search(f) for f in (self.name, self.key, self.category, self.skip, self.warning))
+    def sort_key(self) -> tuple[float, int, str]:
+        """Newest first, then higher sequence number, then key."""
+        return (-self.published, -self.seq, self.key)
 
     def to_line(self) -> str:
         date = "" if self.date_ts is None else repr(self.date_ts)
-        fields = (self.name, self.signature, self.key, str(self.seq), self.category, date,
-                  self.fingerprint, repr(self.mtime), self.skip, self.warning, repr(self.published))
+        fields = (self.name, self.signature, self.key, str(self.seq), _flat(self.category), date,
+                  self.fingerprint, repr(self.mtime), _flat(self.skip), _flat(self.warning), repr(self.published))
         return "\t".join(fields)
 
     @classmethod
@@ -64,13 +73,9 @@ class SeedInfo:
                    float(published))
 
 
-# What split()/splitlines() break on, and undecodable bytes (os.listdir's surrogate escapes),
-# which the cache's UTF-8 cannot carry.
-_BREAKS = re.compile(r"[\t\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029\ud800-\udfff]")
-# A file name becomes the entry's key, its item page's name and part of its URL and id: control
-# characters (not allowed in XML) or bytes that are not UTF-8 would make the build fail.
-_BAD_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-BAD_NAME = "file name holds control characters or is not UTF-8; rename it"
+def _flat(text: str) -> str:
+    """Tabs and line feeds are the cache's separators."""
+    return text.replace("\t", " ").replace("\n", " ")
 
 
 def signature(st: os.stat_result) -> str:
@@ -87,18 +92,24 @@ def list_files(seeds_dir: Path) -> list[tuple[str, str | None, int]]:
                 continue
             try:
                 st = entry.stat()
-                out.append((name, signature(st), st.st_mtime_ns))
+                out.append((name, f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}", st.st_mtime_ns))
             except OSError:
                 out.append((name, None, 0))  # dangling link or vanished: read_seed says which
     out.sort()
     return out
 
 
+def listing_digest(files: list[tuple[str, str | None, int]]) -> str:
+    """One digest of every (name, signature): equal digests mean no file was added, removed or touched."""
+    listing = "\n".join(f"{name}\t{sig}" for name, sig, _ in files)
+    return hashlib.sha256(listing.encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def read_info(seeds_dir: str, name: str, sig: str | None, agencies: tuple[str, ...]) -> SeedInfo:
     """Read and parse one file, keeping only the facts the scan needs (never the body)."""
-    path = Path(seeds_dir) / name
     if _BAD_NAME.search(name):
         return SeedInfo(name, sig or "", skip=BAD_NAME)
+    path = Path(seeds_dir) / name
     try:
         seed = read_seed(path, root=Path(seeds_dir), agencies=agencies)
     except SeedSkipped as e:
@@ -144,8 +155,10 @@ def read_infos(
         return out
     chunks = [items[i : i + CHUNK] for i in range(0, total, CHUNK)]
     # forkserver, not fork: `serve --watch` builds from a thread, and forking a threaded process
-    # can copy a held lock into the child.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
+    # can copy a held lock into the child. Children start from a small server, not from us.
+    context = get_context("forkserver")
+    context.set_forkserver_preload(["feedpub.seeds"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         out = []
         for result in pool.map(_read_chunk, [folder] * len(chunks), chunks, [agencies] * len(chunks)):
             out.extend(result)
@@ -154,46 +167,88 @@ def read_infos(
     return out
 
 
-class ScanCache:
-    """name -> SeedInfo from the previous build, plus when it was taken and for which reader setup."""
+@dataclass
+class CacheHeader:
+    """What the last build concluded; valid only for the same setup."""
 
-    def __init__(self, infos: dict[str, SeedInfo] | None = None, taken_ns: int = 0, setup: str = "", record_sig: str = ""):
-        self.infos = infos or {}
-        self.taken_ns = taken_ns
-        self.setup = setup
-        self.record_sig = record_sig  # the record file as this build left it: unchanged means trusted
+    setup: str = ""  # the reader's code, its agencies, the seeds folder
+    selection: str = ""  # the feeds' names, limits and categories
+    rendering: str = ""  # everything else the outputs depend on
+    taken_ns: int = 0  # when the last scan began
+    record_sig: str = ""  # the record file as the last build left it
+    digest: str = ""  # listing_digest of the last scan
+    top: dict[str, list[list]] = field(default_factory=dict)  # feed -> [[published, seq, key, name], ...]
+    outputs: dict[str, str] = field(default_factory=dict)  # file written or checked -> signature
+    skipped: list[list[str]] = field(default_factory=list)  # [name, reason]
+    warnings: list[list[str]] = field(default_factory=list)  # [name, warning]
+    dup_keys: list[str] = field(default_factory=list)  # keys more than one file claims
+    entries: dict[str, int] = field(default_factory=dict)  # feed -> entries published
+
+
+class ScanCache:
+    """The previous build's header plus its per-file lines (sorted by name, parsed on demand)."""
+
+    def __init__(self, header: CacheHeader | None = None, lines: list[str] | None = None):
+        self.header = header or CacheHeader()
+        self.lines = lines or []
 
     @classmethod
-    def load(cls, path: Path, setup: str) -> "ScanCache":
-        """The previous scan, or an empty one when missing, unreadable or made for another setup."""
+    def load_header(cls, path: Path) -> tuple[CacheHeader | None, object]:
+        """The header alone (the no-change check needs nothing else), and an open handle for the rest."""
         try:
-            text = path.read_text(encoding="utf-8")
-            head, _, body = text.partition("\n")
-            fmt, taken, old_setup, record_sig = head.split("\t")
-            if fmt != CACHE_FORMAT or old_setup != setup:
-                return cls(setup=setup)
-            infos = {}
-            for line in body.splitlines():
-                info = SeedInfo.from_line(line)
-                infos[info.name] = info
-            return cls(infos, int(taken), setup, record_sig)
-        except (OSError, ValueError, UnicodeDecodeError):
-            return cls(setup=setup)
+            f = open(path, "r", encoding="utf-8", newline="\n")
+        except OSError:
+            return None, None
+        try:
+            raw = json.loads(f.readline())
+            if raw.pop("format", None) != CACHE_FORMAT:
+                raise ValueError("another format")
+            return CacheHeader(**raw), f
+        except (ValueError, TypeError, UnicodeDecodeError):
+            f.close()
+            return None, None
 
-    def stale(self, files: Iterable[tuple[str, str | None, int]]) -> list[tuple[str, str | None]]:
-        """Files to (re)read: new, changed signature, unstattable, or racy."""
-        out = []
-        racy_from = self.taken_ns - RACY_NS
-        for name, sig, mtime_ns in files:
-            info = self.infos.get(name)
-            if info is None or sig is None or info.signature != sig or mtime_ns >= racy_from:
-                out.append((name, sig))
-        return out
+    @classmethod
+    def read_lines(cls, handle) -> list[str]:
+        """The per-file lines after the header."""
+        try:
+            with handle:
+                return handle.read().split("\n")[:-1]
+        except (OSError, UnicodeDecodeError):
+            return []
 
-    def dumps(self, taken_ns: int, record_sig: str) -> bytes:
-        lines = [f"{CACHE_FORMAT}\t{taken_ns}\t{self.setup}\t{record_sig}"]
-        lines += [info.to_line() for _, info in sorted(self.infos.items()) if info.cacheable()]
-        return ("\n".join(lines) + "\n").encode("utf-8")
+    def dumps(self, lines: Iterable[str]) -> bytes:
+        header = {"format": CACHE_FORMAT, **self.header.__dict__}
+        head = json.dumps(header, ensure_ascii=False, separators=(",", ":"))
+        return "\n".join([head, *lines, ""]).encode("utf-8", "surrogateescape")
+
+
+def diff_listing(
+    files: list[tuple[str, str | None, int]], lines: list[str], taken_ns: int
+) -> tuple[list[tuple[str, str | None]], list[str], list[str]]:
+    """Walk the current listing and the cached lines (both sorted by name) together.
+
+    Returns (to_read, kept_lines, removed_lines): files that are new, changed, unstattable or
+    racy; cached lines still valid; cached lines of files that are gone or re-read.
+    """
+    to_read, kept, removed = [], [], []
+    racy_from = taken_ns - RACY_NS
+    i, n = 0, len(lines)
+    for name, sig, mtime_ns in files:
+        prefix = f"{name}\t"
+        while i < n and lines[i].split("\t", 1)[0] < name:
+            removed.append(lines[i])
+            i += 1
+        if i < n and lines[i].startswith(prefix):
+            line = lines[i]
+            i += 1
+            if sig is not None and line.startswith(f"{prefix}{sig}\t") and mtime_ns < racy_from:
+                kept.append(line)
+                continue
+            removed.append(line)
+        to_read.append((name, sig))
+    removed.extend(lines[i:])
+    return to_read, kept, removed
 
 
 def setup_digest(agencies: Iterable[str], seeds_dir: Path) -> str:
