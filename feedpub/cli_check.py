@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from feedpub.check import check_files
 from feedpub.config import ConfigError, load_settings
 
 FEED_SUFFIXES = (".xml", ".atom", ".json")
@@ -47,6 +46,8 @@ def check(feeds, base_url, out_dir, config_path):
     paths = list(feeds) or default_feeds(settings.out_dir)
     if not paths:
         raise click.UsageError(f"{settings.out_dir}: no feed files to check; run `feedpub build` or name the files")
+    from feedpub.check import check_files  # lxml: loaded only for this command
+
     problems = check_files(paths, settings)
     for problem in problems:
         click.echo(str(problem))

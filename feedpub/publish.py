@@ -15,12 +15,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 from urllib.parse import quote
 
-from feedpub import feeds as feed_writer
-from feedpub import site
 from feedpub.config import FeedSpec, Settings
-from feedpub.jsonfeed import render_json_feed
 from feedpub.model import Entry, Seed, SeedSkipped
-from feedpub.opml import OPML_NAME, render_opml
 from feedpub.output import Staging, WriteError, remove_stale_temporaries, remove_stale_temporaries_of
 from feedpub.record import Record, RecordError, RecordLine
 from feedpub.scan import (
@@ -28,9 +24,9 @@ from feedpub.scan import (
     CacheHeader,
     ScanCache,
     SeedInfo,
+    Listing,
     diff_listing,
     list_files,
-    listing_digest,
     read_infos,
     setup_digest,
     signature,
@@ -100,7 +96,7 @@ def file_signature(path: Path) -> str | None:
         return None
 
 
-def scan_seed_folder(seeds_dir: Path) -> list[tuple[str, str | None, int]]:
+def scan_seed_folder(seeds_dir: Path) -> Listing:
     """Every candidate seed file; a missing or unreadable folder is the user's error (exit 2)."""
     try:
         return list_files(seeds_dir)
@@ -164,14 +160,14 @@ def build(
     now = (now or datetime.now(UTC)).astimezone(UTC)
     report = BuildReport()
     scan_started = time.time_ns()
-    files = scan_seed_folder(settings.seeds_dir)
-    report.seeds = len(files)
+    listing = scan_seed_folder(settings.seeds_dir)
+    report.seeds = len(listing)
     cache_path = cache_path_for(settings.record_path)
     digests = Digests.of(settings)
     header, handle = ScanCache.load_header(cache_path)
     record_sig = file_signature(settings.record_path)
-    digest = listing_digest(files)
-    if header is not None and nothing_changed(header, digests, record_sig, digest, files, settings.out_dir):
+    digest = listing.digest()
+    if header is not None and nothing_changed(header, digests, record_sig, digest, listing, settings.out_dir):
         handle.close()
         return report_unchanged(header, settings, report)
 
@@ -188,6 +184,7 @@ def build(
     except RecordError as e:
         raise InputError(str(e)) from None
 
+    files = listing.entries()
     to_read, kept, removed = diff_listing(files, lines, header.taken_ns)
     fresh = read_infos(settings.seeds_dir, to_read, settings.agencies, workers=workers or default_workers(), progress=progress)
     report.reread = len(fresh)
@@ -243,14 +240,14 @@ def build(
 
 
 def nothing_changed(
-    header: CacheHeader, digests: Digests, record_sig: str | None, digest: str, files, out_dir: Path
+    header: CacheHeader, digests: Digests, record_sig: str | None, digest: str, listing: Listing, out_dir: Path
 ) -> bool:
     """The last build's conclusions still hold: same setup, record, listing and outputs, nothing racy."""
     if (header.setup, header.selection, header.rendering) != (digests.setup, digests.selection, digests.rendering):
         return False
     if record_sig is None or record_sig != header.record_sig or digest != header.digest:
         return False
-    if files and max(mtime for _, _, mtime in files) >= header.taken_ns - RACY_NS:
+    if listing.newest_mtime_ns() >= header.taken_ns - RACY_NS:
         return False
     return all(file_signature(out_dir / name) == sig for name, sig in header.outputs.items())
 
@@ -398,6 +395,13 @@ def render_outputs(settings: Settings, record: Record, state: State, now: dateti
 
     Only the seeds that are shown (or whose listed page must follow an edit) are read in full.
     """
+    # The writers (feedgen, lxml) load only when something is to be written: a build that finds
+    # nothing changed never needs them.
+    from feedpub import feeds as feed_writer
+    from feedpub import site
+    from feedpub.jsonfeed import render_json_feed
+    from feedpub.opml import OPML_NAME, render_opml
+
     shown = {row[2]: row[3] for rows in state.top.values() for row in rows}
     for key in sorted(shown):
         record.mark_listed(key)

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+from array import array
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -82,27 +83,57 @@ def signature(st: os.stat_result) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
-def list_files(seeds_dir: Path) -> list[tuple[str, str | None, int]]:
-    """(name, signature or None when stat fails, mtime_ns) for every candidate seed file, by name."""
-    out = []
+class Listing:
+    """The seed folder as one scan saw it: names and (size, mtime_ns, inode) triples, in directory
+    order, held as a flat array: 100,000 files cost a few MB, not 100,000 stat objects."""
+
+    MISSING = (-1, -1, -1)  # stat failed: a dangling link, or the file vanished
+
+    def __init__(self, names: list[str], numbers: array):
+        self.names = names
+        self.numbers = numbers
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def digest(self) -> str:
+        """Equal digests mean no file was added, removed or touched (in the same directory order;
+        a new order only costs the slower comparison)."""
+        h = hashlib.sha256("\n".join(self.names).encode("utf-8", "surrogateescape"))
+        h.update(self.numbers.tobytes())
+        return h.hexdigest()
+
+    def newest_mtime_ns(self) -> int:
+        return max(self.numbers[1::3], default=0)
+
+    def entries(self) -> list[tuple[str, str | None, int]]:
+        """(name, signature or None when stat failed, mtime_ns), sorted by name."""
+        n = self.numbers
+        out = [
+            (name, f"{n[3 * i]}:{n[3 * i + 1]}:{n[3 * i + 2]}" if n[3 * i] >= 0 else None, max(n[3 * i + 1], 0))
+            for i, name in enumerate(self.names)
+        ]
+        out.sort()
+        return out
+
+
+def list_files(seeds_dir: Path) -> Listing:
+    """Every candidate seed file (not dotfiles; .txt and .md) with its size, mtime and inode."""
+    names: list[str] = []
+    numbers = array("q")
+    add_name, add_numbers = names.append, numbers.extend
     with os.scandir(seeds_dir) as it:
-        for entry in it:
+        for entry in it:  # not a list of entries: each caches its stat result
             name = entry.name
-            if name.startswith(".") or not name.endswith(SEED_SUFFIXES):
+            if name[0] == "." or not name.endswith(SEED_SUFFIXES):
                 continue
             try:
                 st = entry.stat()
-                out.append((name, f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}", st.st_mtime_ns))
+                add_numbers((st.st_size, st.st_mtime_ns, st.st_ino))
             except OSError:
-                out.append((name, None, 0))  # dangling link or vanished: read_seed says which
-    out.sort()
-    return out
-
-
-def listing_digest(files: list[tuple[str, str | None, int]]) -> str:
-    """One digest of every (name, signature): equal digests mean no file was added, removed or touched."""
-    listing = "\n".join(f"{name}\t{sig}" for name, sig, _ in files)
-    return hashlib.sha256(listing.encode("utf-8", "surrogateescape")).hexdigest()
+                add_numbers(Listing.MISSING)
+            add_name(name)
+    return Listing(names, numbers)
 
 
 def read_info(seeds_dir: str, name: str, sig: str | None, agencies: tuple[str, ...]) -> SeedInfo:
