@@ -21,16 +21,18 @@ from feedpub.output import Staging, WriteError, remove_stale_temporaries, remove
 from feedpub.record import Record, RecordError, RecordLine
 from feedpub.scan import (
     RACY_NS,
+    CacheFile,
     CacheHeader,
-    ScanCache,
-    SeedInfo,
     Listing,
-    diff_listing,
+    SeedInfo,
+    join_lines,
+    line_name,
     list_files,
     read_infos,
     setup_digest,
     signature,
 )
+from feedpub.sorted_lines import find, splice
 from feedpub.seeds import read_seed
 
 UTC = timezone.utc
@@ -164,41 +166,50 @@ def build(
     report.seeds = len(listing)
     cache_path = cache_path_for(settings.record_path)
     digests = Digests.of(settings)
-    header, handle = ScanCache.load_header(cache_path)
+    header, handle = CacheFile.load_header(cache_path)
     record_sig = file_signature(settings.record_path)
     digest = listing.digest()
     if header is not None and nothing_changed(header, digests, record_sig, digest, listing, settings.out_dir):
         handle.close()
         return report_unchanged(header, settings, report)
 
-    lines: list[str] = []
+    rest = None
     if header is not None and header.setup == digests.setup:
-        lines = ScanCache.read_lines(handle)
-    else:
-        if handle is not None:
-            handle.close()
-        header = CacheHeader()
+        rest = CacheFile.read_rest(handle, header)
+    elif handle is not None:
+        handle.close()
+    if rest is None:
+        header = CacheHeader()  # nothing known: every seed is read
     trusted = record_sig is not None and record_sig == header.record_sig
     try:
         record = Record.load(settings.record_path, trusted=trusted)
     except RecordError as e:
         raise InputError(str(e)) from None
 
-    files = listing.entries()
-    to_read, kept, removed = diff_listing(files, lines, header.taken_ns)
+    if rest is None:
+        lines = b""
+        to_read, gone = sorted((name, listing.signature(i)) for i, name in enumerate(listing.names)), []
+    else:
+        before, lines = rest
+        to_read, gone = listing.changes_since(before, header.taken_ns - RACY_NS)
     fresh = read_infos(settings.seeds_dir, to_read, settings.agencies, workers=workers or default_workers(), progress=progress)
     report.reread = len(fresh)
-    old = {info.name: info for info in map(SeedInfo.from_line, removed)}
+    old = {}  # what the cache said of the files read again or gone
+    for name in [name for name, _ in to_read] + gone:
+        raw = find(lines, name, line_name)
+        if raw is not None:
+            old[name] = SeedInfo.from_line(raw.decode("utf-8", "surrogateescape"))
     try:
         state = None
         if trusted and header.selection == digests.selection:
             state = update_incrementally(header, record, fresh, old, settings, now)
         if state is None:
+            kept = [line for line in lines.decode("utf-8", "surrogateescape").split("\n")[:-1] if line.split("\t", 1)[0] not in old]
             state = update_fully(record, kept, fresh, trusted, settings, now)
         for name, reason in state.skipped:
             report.skipped.append((str(settings.seeds_dir / name), reason))
         report.warnings.extend(f"{settings.seeds_dir / name}: {text}" for name, text in state.warnings)
-        if not files:
+        if not listing:
             report.notices.append(f"{settings.seeds_dir}: no seeds to publish; the feeds are written empty")
         outputs = render_outputs(settings, record, state, now, report)
     except RecordError as e:
@@ -235,7 +246,7 @@ def build(
         dup_keys=state.dup_keys,
         entries=dict(report.entries),
     )
-    save_cache(ScanCache(header), state.lines(kept), cache_path, report)
+    save_cache(header, listing, state.cache_lines(lines, gone), cache_path, report)
     return report
 
 
@@ -274,12 +285,15 @@ class State:
     infos: list[SeedInfo]  # the infos to (re)write in the cache; with `replace_all`, every one
     replace_all: bool = False
 
-    def lines(self, kept: list[str]) -> list[str]:
-        """The cache's per-file lines, sorted by name."""
+    def cache_lines(self, lines: bytes, gone: list[str]) -> bytes:
+        """The cache's per-file lines, sorted by name: rebuilt after a full look, else the
+        previous lines with this build's changes spliced in."""
         if self.replace_all:
-            return [info.to_line() for info in self.infos]
-        fresh = [info.to_line() for info in self.infos]
-        return list(heapq.merge(kept, sorted(fresh), key=lambda line: line.split("\t", 1)[0]))
+            return join_lines(sorted(info.to_line() for info in self.infos))
+        changes: dict[str, bytes | None] = {name: None for name in gone}
+        for info in self.infos:
+            changes[info.name] = info.to_line().encode("utf-8", "surrogateescape")
+        return splice(lines, changes, line_name)
 
 
 def _row(info: SeedInfo) -> list:
@@ -290,14 +304,12 @@ def _row_sort(row: list) -> tuple:
     return (-row[0], -row[1], row[2])
 
 
-def observe(record: Record, info: SeedInfo, settings: Settings, now: datetime, changed: dict[str, str]) -> SeedInfo:
-    """Tell the record what a seed holds now; returns the info with its published time."""
-    before = record.get(info.key)
-    line = record.observe(info.key, info.fingerprint, datetime.fromtimestamp(info.mtime, UTC), now, settings.authority())
-    if line != before:
+def observe(record: Record, info: SeedInfo, authority: str, now: datetime, changed: dict[str, str]) -> None:
+    """Tell the record what a seed holds now, and set the info's published time from it."""
+    line, moved = record.observe_changed(info.key, info.fingerprint, datetime.fromtimestamp(info.mtime, UTC), now, authority)
+    if moved:
         changed[info.key] = info.name
-    published = info.date_ts if info.date_ts is not None else line.first_seen.timestamp()
-    return replace(info, published=published)
+    info.published = info.date_ts if info.date_ts is not None else line.first_seen.timestamp()
 
 
 def update_incrementally(
@@ -326,12 +338,12 @@ def update_incrementally(
     changed: dict[str, str] = {}
     top = {spec.name: [list(row) for row in header.top.get(spec.name, [])] for spec in settings.feeds}
     infos = []
+    authority = settings.authority()
     for info in fresh:
-        if info.skip:
-            infos.append(info)
-            continue
-        info = observe(record, info, settings, now, changed)
         infos.append(info)
+        if info.skip:
+            continue
+        observe(record, info, authority, now, changed)
         for spec in settings.feeds:
             rows = [row for row in top[spec.name] if row[3] != info.name]
             if spec.accepts(info.category or None):
@@ -369,22 +381,21 @@ def update_fully(
             continue
         by_key[info.key] = info
     changed: dict[str, str] = {}
+    authority = settings.authority()
     for key, info in by_key.items():
         # A trusted record already holds the cached seeds as they are, with their published times.
         if not trusted or info.name in fresh_names:
-            by_key[key] = observe(record, info, settings, now, changed)
+            observe(record, info, authority, now, changed)
     top = {spec.name: [_row(i) for i in newest(spec, by_key.values())] for spec in settings.feeds}
-    kept_infos = {info.name: info for info in by_key.values()}
-    infos = [kept_infos.get(info.name, info) for info in infos]
     dups = sorted(key for key, count in claims.items() if count > 1)
     return State(top, changed, sorted(skipped), sorted(warnings), dups, infos, replace_all=True)
 
 
-def save_cache(cache: ScanCache, lines: list[str], path: Path, report: BuildReport) -> None:
+def save_cache(header: CacheHeader, listing: Listing, lines: bytes, path: Path, report: BuildReport) -> None:
     """The cache is an optimisation: failing to save it costs speed next time, never correctness."""
     staging = Staging()
     try:
-        staging.add(path, cache.dumps(lines), durable=False)
+        staging.add(path, CacheFile.dumps(header, listing, lines), durable=False)
         staging.commit()
     except WriteError as e:
         report.warnings.append(f"{e} (the scan cache; the next build reads every seed)")

@@ -18,10 +18,13 @@ The record only ever gains lines: a seed that disappears keeps its line (and its
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
+
+from feedpub.sorted_lines import locate, splice
 
 UTC = timezone.utc
 RECOVERED = "recovered"  # fingerprint of a line rebuilt from the feeds: adopt the next content seen
@@ -54,7 +57,8 @@ _json_str = json.JSONEncoder(ensure_ascii=False).encode
 
 def format_time(dt: datetime) -> str:
     """UTC, whole seconds, 'Z': the record's one time format."""
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    dt = dt.astimezone(UTC)
+    return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}Z"
 
 
 def parse_time(text: str) -> datetime:
@@ -65,9 +69,14 @@ def whole_seconds(dt: datetime) -> datetime:
     return dt.astimezone(UTC).replace(microsecond=0)
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9._~/-]*")
+
+
 def tag_uri(authority: str, when: datetime, specific: str) -> str:
     """An RFC 4151 tag URI: tag:<authority>,<YYYY-MM-DD>:<specific>."""
-    return f"tag:{authority},{when.astimezone(UTC):%Y-%m-%d}:{quote(specific, safe='-._~/')}"
+    when = when.astimezone(UTC)
+    specific = specific if _PLAIN.fullmatch(specific) else quote(specific, safe="-._~/")
+    return f"tag:{authority},{when.year:04d}-{when.month:02d}-{when.day:02d}:{specific}"
 
 
 _KEY_PREFIX = b'{"key": "'
@@ -169,22 +178,7 @@ class Record:
         return RecordError(f"{self.path}:{number}: bad record line ({_why(error)}); {_WAY_OUT}")
 
     def _locate(self, key: str) -> tuple[int, int, bool]:
-        """(start, end, found): the byte range of the key's line in `_data`, or where it would go."""
-        data = self._data
-        lo, hi = 0, len(data)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            start = data.rfind(b"\n", lo, mid) + 1 or lo
-            start = max(start, lo)
-            end = data.index(b"\n", start)
-            here = _key_of(data[start:end])
-            if here == key:
-                return start, end + 1, True
-            if here < key:
-                lo = end + 1
-            else:
-                hi = start
-        return lo, lo, False
+        return locate(self._data, key, _key_of)
 
     def __contains__(self, key: str) -> bool:
         return self.get(key) is not None
@@ -225,15 +219,8 @@ class Record:
     def dumps(self) -> bytes:
         """The file's bytes: feed lines, then seed lines sorted by key; changed lines spliced in."""
         head = "".join(json.dumps({"feed": n, "id": i}) + "\n" for n, i in sorted(self.feed_ids.items()))
-        pieces = [head.encode("utf-8")]
-        data, pos = self._data, 0
-        for key in sorted(self._dirty):
-            start, end, found = self._locate(key)
-            pieces.append(data[pos:start])
-            pieces.append(self._parsed[key].to_json().encode("utf-8") + b"\n")
-            pos = end if found else start
-        pieces.append(data[pos:])
-        return b"".join(pieces)
+        changes = {key: self._parsed[key].to_json().encode("utf-8") for key in self._dirty}
+        return head.encode("utf-8") + splice(self._data, changes, _key_of)
 
     def feed_id(self, name: str, authority: str, now: datetime) -> str:
         """The feed's permanent Atom id, minted on first build."""
@@ -248,6 +235,12 @@ class Record:
         New key: mint the id, first_seen = min(seen, now). Changed fingerprint: `edited` moves
         forward (strictly, so readers notice); id and first_seen stay.
         """
+        return self.observe_changed(key, fingerprint, seen, now, authority)[0]
+
+    def observe_changed(
+        self, key: str, fingerprint: str, seen: datetime, now: datetime, authority: str
+    ) -> tuple[RecordLine, bool]:
+        """`observe`, also saying whether the line changed."""
         seen = whole_seconds(min(seen, now))
         old = self.get(key)
         if old is None:
@@ -258,9 +251,9 @@ class Record:
             previous = old.edited or old.first_seen
             line = replace(old, fingerprint=fingerprint, edited=max(seen, previous + timedelta(seconds=1)))
         else:
-            return old
+            return old, False
         self.put(line)
-        return line
+        return line, True
 
     def mark_listed(self, key: str) -> None:
         line = self.get(key)

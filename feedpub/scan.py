@@ -30,7 +30,7 @@ from typing import Callable, Iterable
 from feedpub.model import SeedSkipped
 from feedpub.seeds import SEED_SUFFIXES, read_seed
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 4
 RACY_NS = 2_000_000_000  # mtime this close to the previous scan: re-read, timestamps may be coarse
 PARALLEL_FROM = 2_000  # fewer files than this are read in-process: a pool costs more than it saves
 CHUNK = 500
@@ -41,7 +41,7 @@ _BAD_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 BAD_NAME = "file name holds control characters or is not UTF-8; rename it"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SeedInfo:
     """What the scan knows of one seed file. `skip` is the reason when it is not a seed."""
 
@@ -106,15 +106,51 @@ class Listing:
     def newest_mtime_ns(self) -> int:
         return max(self.numbers[1::3], default=0)
 
-    def entries(self) -> list[tuple[str, str | None, int]]:
-        """(name, signature or None when stat failed, mtime_ns), sorted by name."""
+    def signature(self, i: int) -> str | None:
         n = self.numbers
-        out = [
-            (name, f"{n[3 * i]}:{n[3 * i + 1]}:{n[3 * i + 2]}" if n[3 * i] >= 0 else None, max(n[3 * i + 1], 0))
-            for i, name in enumerate(self.names)
-        ]
-        out.sort()
-        return out
+        return f"{n[3 * i]}:{n[3 * i + 1]}:{n[3 * i + 2]}" if n[3 * i] >= 0 else None
+
+    def changes_since(self, before: "Listing", racy_from_ns: int) -> tuple[list[tuple[str, str | None]], list[str]]:
+        """Compare with the previous scan: (files to read, with their signatures; names gone).
+
+        To read: new files, files whose size, mtime or inode changed, files stat could not
+        see, and racy ones (modified at or after `racy_from_ns`). Most of the work is done by
+        comparisons in C: a change costs time in proportion to itself, not to the folder.
+        """
+        cur, old = self.numbers, before.numbers
+        indexes: set[int] = set()
+        if self.names == before.names:
+            step = 3 * 512
+            for lo in range(0, len(cur), step):
+                if cur[lo : lo + step] != old[lo : lo + step]:
+                    indexes.update(i for i in range(lo // 3, min(len(self.names), (lo + step) // 3))
+                                   if cur[3 * i : 3 * i + 3] != old[3 * i : 3 * i + 3])
+            gone: list[str] = []
+        else:
+            where = dict(zip(before.names, range(len(before.names))))
+            for i, name in enumerate(self.names):
+                j = where.get(name)
+                if j is None or cur[3 * i : 3 * i + 3] != old[3 * j : 3 * j + 3]:
+                    indexes.add(i)
+            gone = sorted(set(before.names) - set(self.names))
+        mtimes = cur[1::3]
+        indexes.update(i for i, m in enumerate(mtimes) if m >= racy_from_ns)
+        if cur.count(-1):
+            indexes.update(i for i in range(len(self.names)) if cur[3 * i] < 0)
+        to_read = sorted((self.names[i], self.signature(i)) for i in indexes)
+        return to_read, gone
+
+    def dumps(self) -> tuple[bytes, bytes]:
+        """(names, numbers) as the cache stores them."""
+        return "\n".join(self.names).encode("utf-8", "surrogateescape"), self.numbers.tobytes()
+
+    @classmethod
+    def loads(cls, names: bytes, numbers: bytes) -> "Listing":
+        listing = cls(names.decode("utf-8", "surrogateescape").split("\n") if names else [], array("q"))
+        listing.numbers.frombytes(numbers)
+        if len(listing.numbers) != 3 * len(listing.names):
+            raise ValueError("listing sections disagree")
+        return listing
 
 
 def list_files(seeds_dir: Path) -> Listing:
@@ -207,7 +243,8 @@ class CacheHeader:
     rendering: str = ""  # everything else the outputs depend on
     taken_ns: int = 0  # when the last scan began
     record_sig: str = ""  # the record file as the last build left it
-    digest: str = ""  # listing_digest of the last scan
+    digest: str = ""  # Listing.digest() of the last scan
+    sections: list[int] = field(default_factory=list)  # byte lengths: listing names, numbers, lines
     top: dict[str, list[list]] = field(default_factory=dict)  # feed -> [[published, seq, key, name], ...]
     outputs: dict[str, str] = field(default_factory=dict)  # file written or checked -> signature
     skipped: list[list[str]] = field(default_factory=list)  # [name, reason]
@@ -216,70 +253,57 @@ class CacheHeader:
     entries: dict[str, int] = field(default_factory=dict)  # feed -> entries published
 
 
-class ScanCache:
-    """The previous build's header plus its per-file lines (sorted by name, parsed on demand)."""
+def line_name(line: bytes) -> str:
+    """The file name a cache line is about (its sort key)."""
+    return line[: line.index(b"\t")].decode("utf-8", "surrogateescape")
 
-    def __init__(self, header: CacheHeader | None = None, lines: list[str] | None = None):
-        self.header = header or CacheHeader()
-        self.lines = lines or []
 
-    @classmethod
-    def load_header(cls, path: Path) -> tuple[CacheHeader | None, object]:
+class CacheFile:
+    """The cache on disk: a JSON header line, the last listing (names, then numbers, in
+    directory order), then one line per file sorted by name."""
+
+    @staticmethod
+    def load_header(path: Path) -> tuple[CacheHeader | None, object]:
         """The header alone (the no-change check needs nothing else), and an open handle for the rest."""
         try:
-            f = open(path, "r", encoding="utf-8", newline="\n")
+            f = open(path, "rb")
         except OSError:
             return None, None
         try:
             raw = json.loads(f.readline())
             if raw.pop("format", None) != CACHE_FORMAT:
                 raise ValueError("another format")
-            return CacheHeader(**raw), f
+            header = CacheHeader(**raw)
+            if len(header.sections) != 3:
+                raise ValueError("another layout")
+            return header, f
         except (ValueError, TypeError, UnicodeDecodeError):
             f.close()
             return None, None
 
-    @classmethod
-    def read_lines(cls, handle) -> list[str]:
-        """The per-file lines after the header."""
+    @staticmethod
+    def read_rest(handle, header: CacheHeader) -> tuple[Listing, bytes] | None:
+        """The previous listing and the per-file lines, or None if the file is cut short or odd."""
         try:
             with handle:
-                return handle.read().split("\n")[:-1]
-        except (OSError, UnicodeDecodeError):
-            return []
+                data = handle.read()
+            a, b, c = header.sections
+            if len(data) != a + b + c:
+                return None
+            return Listing.loads(data[:a], data[a : a + b]), data[a + b :]
+        except (OSError, ValueError, UnicodeDecodeError):
+            return None
 
-    def dumps(self, lines: Iterable[str]) -> bytes:
-        header = {"format": CACHE_FORMAT, **self.header.__dict__}
-        head = json.dumps(header, ensure_ascii=False, separators=(",", ":"))
-        return "\n".join([head, *lines, ""]).encode("utf-8", "surrogateescape")
+    @staticmethod
+    def dumps(header: CacheHeader, listing: Listing, lines: bytes) -> bytes:
+        names, numbers = listing.dumps()
+        header.sections = [len(names), len(numbers), len(lines)]
+        head = json.dumps({"format": CACHE_FORMAT, **header.__dict__}, ensure_ascii=False, separators=(",", ":"))
+        return b"".join([head.encode("utf-8", "surrogateescape"), b"\n", names, numbers, lines])
 
 
-def diff_listing(
-    files: list[tuple[str, str | None, int]], lines: list[str], taken_ns: int
-) -> tuple[list[tuple[str, str | None]], list[str], list[str]]:
-    """Walk the current listing and the cached lines (both sorted by name) together.
-
-    Returns (to_read, kept_lines, removed_lines): files that are new, changed, unstattable or
-    racy; cached lines still valid; cached lines of files that are gone or re-read.
-    """
-    to_read, kept, removed = [], [], []
-    racy_from = taken_ns - RACY_NS
-    i, n = 0, len(lines)
-    for name, sig, mtime_ns in files:
-        prefix = f"{name}\t"
-        while i < n and lines[i].split("\t", 1)[0] < name:
-            removed.append(lines[i])
-            i += 1
-        if i < n and lines[i].startswith(prefix):
-            line = lines[i]
-            i += 1
-            if sig is not None and line.startswith(f"{prefix}{sig}\t") and mtime_ns < racy_from:
-                kept.append(line)
-                continue
-            removed.append(line)
-        to_read.append((name, sig))
-    removed.extend(lines[i:])
-    return to_read, kept, removed
+def join_lines(lines: Iterable[str]) -> bytes:
+    return "".join(line + "\n" for line in lines).encode("utf-8", "surrogateescape")
 
 
 def setup_digest(agencies: Iterable[str], seeds_dir: Path) -> str:
