@@ -36,12 +36,16 @@ class Staging:
     staged: list[tuple[Path, Path]] = field(default_factory=list)  # (temporary, target)
     unchanged: list[Path] = field(default_factory=list)
 
-    def add(self, target: Path, data: bytes, *, durable: bool = True) -> bool:
-        """Stage `data` for `target` unless the file already holds exactly these bytes.
+    def add(self, target: Path, data: bytes | list[bytes], *, durable: bool = True, compare: bool = True) -> bool:
+        """Stage `data` (bytes, or a list of parts written in turn) for `target` unless the file
+        already holds exactly these bytes.
 
-        `durable=False` skips the fsync, for derived files (the scan cache) that may be lost.
+        `durable=False` skips the fsync, for derived files (the scan cache) that may be lost;
+        `compare=False` skips reading the old file, for large files known to have changed.
         """
-        if read_existing(target) == data:
+        if isinstance(data, list) and compare:
+            data = b"".join(data)
+        if compare and read_existing(target) == data:
             self.unchanged.append(target)
             return False
         try:
@@ -49,7 +53,8 @@ class Staging:
             temp = target.parent / f"{TEMP_PREFIX}{os.getpid()}-{len(self.staged)}-{target.name}"
             with open(temp, "wb") as f:
                 self.staged.append((temp, target))
-                f.write(data)
+                for part in data if isinstance(data, list) else [data]:
+                    f.write(part)
                 f.flush()
                 if durable:
                     os.fsync(f.fileno())

@@ -192,20 +192,26 @@ def build(
     else:
         before, lines = rest
         to_read, gone = listing.changes_since(before, header.taken_ns - RACY_NS)
+        del before, rest  # 100,000 names: free them before the writers load
     fresh = read_infos(settings.seeds_dir, to_read, settings.agencies, workers=workers or default_workers(), progress=progress)
-    report.reread = len(fresh)
+    report.reread = len(fresh)  # cache lines, sorted by name
     old = {}  # what the cache said of the files read again or gone
-    for name in [name for name, _ in to_read] + gone:
-        raw = find(lines, name, line_name)
-        if raw is not None:
-            old[name] = SeedInfo.from_line(raw.decode("utf-8", "surrogateescape"))
+    if lines:
+        for name in [name for name, _ in to_read] + gone:
+            raw = find(lines, name, line_name)
+            if raw is not None:
+                old[name] = SeedInfo.from_line(raw.decode("utf-8", "surrogateescape"))
+    del to_read
     try:
         state = None
         if trusted and header.selection == digests.selection:
-            state = update_incrementally(header, record, fresh, old, settings, now)
+            state = update_incrementally(header, record, [SeedInfo.from_line(line) for line in fresh], old, settings, now)
         if state is None:
-            kept = [line for line in lines.decode("utf-8", "surrogateescape").split("\n")[:-1] if line.split("\t", 1)[0] not in old]
-            state = update_fully(record, kept, fresh, trusted, settings, now)
+            kept = (line for line in lines.decode("utf-8", "surrogateescape").split("\n")[:-1] if line.split("\t", 1)[0] not in old)
+            every = list(heapq.merge(kept, fresh, key=lambda line: line.split("\t", 1)[0]))
+            fresh_names = {line.split("\t", 1)[0] for line in fresh}
+            lines, fresh = b"", []  # the full look rewrites every line: let the old ones go
+            state = update_fully(record, every, fresh_names, trusted, settings, now)
         for name, reason in state.skipped:
             report.skipped.append((str(settings.seeds_dir / name), reason))
         report.warnings.extend(f"{settings.seeds_dir / name}: {text}" for name, text in state.warnings)
@@ -227,7 +233,7 @@ def build(
         # The record goes last: killed mid-commit, it still describes the old outputs, so the next
         # build sees the same changes again and redoes them (pages of edited entries included).
         if record.changed():
-            staging.add(settings.record_path, record.dumps())
+            staging.add(settings.record_path, record.parts(), compare=False)
         staging.commit()
     except WriteError as e:
         raise BuildError(str(e)) from None
@@ -246,7 +252,8 @@ def build(
         dup_keys=state.dup_keys,
         entries=dict(report.entries),
     )
-    save_cache(header, listing, state.cache_lines(lines, gone), cache_path, report)
+    del record  # its changed lines are written: free them before the cache is put together
+    save_cache(CacheFile.parts(header, listing, state.cache_lines(lines, gone)), cache_path, report)
     return report
 
 
@@ -282,14 +289,14 @@ class State:
     skipped: list[tuple[str, str]]  # (file name, reason), by name
     warnings: list[tuple[str, str]]
     dup_keys: list[str]
-    infos: list[SeedInfo]  # the infos to (re)write in the cache; with `replace_all`, every one
+    infos: list  # SeedInfos to (re)write in the cache; with `replace_all`, every file's line, sorted
     replace_all: bool = False
 
     def cache_lines(self, lines: bytes, gone: list[str]) -> bytes:
         """The cache's per-file lines, sorted by name: rebuilt after a full look, else the
         previous lines with this build's changes spliced in."""
         if self.replace_all:
-            return join_lines(sorted(info.to_line() for info in self.infos))
+            return join_lines(self.infos)
         changes: dict[str, bytes | None] = {name: None for name in gone}
         for info in self.infos:
             changes[info.name] = info.to_line().encode("utf-8", "surrogateescape")
@@ -357,45 +364,64 @@ def update_incrementally(
 
 
 def update_fully(
-    record: Record, kept: list[str], fresh: list[SeedInfo], trusted: bool, settings: Settings, now: datetime
+    record: Record, lines: list[str], fresh: set[str], trusted: bool, settings: Settings, now: datetime
 ) -> State:
-    """Look at every seed: resolve keys two files claim, update the record, choose each feed's entries."""
-    infos = sorted([*map(SeedInfo.from_line, kept), *fresh], key=lambda i: i.name)
-    fresh_names = {info.name for info in fresh}
+    """Look at every seed: resolve keys two files claim, update the record, choose each feed's entries.
+
+    `lines` are the cache lines of every file, sorted by name; `fresh` names those read this time.
+    Two passes over the lines, parsing one at a time: 100,000 seeds never sit in memory as objects.
+    """
     skipped, warnings = [], []
-    by_key: dict[str, SeedInfo] = {}
-    claims: dict[str, int] = {}
-    for info in infos:
-        if info.skip:
-            skipped.append((info.name, info.skip))
+    winner: dict[str, tuple[int, str]] = {}  # key -> (seq, name) of the file that speaks for it
+    dups: set[str] = set()
+    for line in lines:
+        name, _, key, seq, _, _, _, _, skip, warning, _ = line.split("\t")
+        if skip:
+            skipped.append((name, skip))
             continue
-        if info.warning:
-            warnings.append((info.name, info.warning))
-        claims[info.key] = claims.get(info.key, 0) + 1
-        other = by_key.get(info.key)
+        if warning:
+            warnings.append((name, warning))
+        other = winner.get(key)
         if other is not None:
             # Two files, one article (a renumbered copy): the higher sequence wins.
-            keep, drop = sorted([other, info], key=lambda i: (i.seq, i.name), reverse=True)
-            by_key[info.key] = keep
-            skipped.append((drop.name, f"same key as {keep.name}"))
-            continue
-        by_key[info.key] = info
+            dups.add(key)
+            winner[key] = max(other, (int(seq), name))
+        else:
+            winner[key] = (int(seq), name)
     changed: dict[str, str] = {}
     authority = settings.authority()
-    for key, info in by_key.items():
+    top: dict[str, list[list]] = {spec.name: [] for spec in settings.feeds}
+    for i, line in enumerate(lines):
+        info = SeedInfo.from_line(line)
+        if info.skip:
+            continue
+        keep = winner[info.key][1]
+        if keep != info.name:
+            skipped.append((info.name, f"same key as {keep}"))
+            continue
         # A trusted record already holds the cached seeds as they are, with their published times.
-        if not trusted or info.name in fresh_names:
+        if not trusted or info.name in fresh:
             observe(record, info, authority, now, changed)
-    top = {spec.name: [_row(i) for i in newest(spec, by_key.values())] for spec in settings.feeds}
-    dups = sorted(key for key, count in claims.items() if count > 1)
-    return State(top, changed, sorted(skipped), sorted(warnings), dups, infos, replace_all=True)
+            lines[i] = info.to_line()
+        for spec in settings.feeds:
+            if spec.accepts(info.category or None):
+                rows = top[spec.name]
+                rows.append(_row(info))
+                if len(rows) > 4 * spec.limit:  # keep the newest few as we go
+                    rows.sort(key=_row_sort)
+                    del rows[spec.limit :]
+    for spec in settings.feeds:
+        top[spec.name].sort(key=_row_sort)
+        del top[spec.name][spec.limit :]
+    del winner
+    return State(top, changed, sorted(skipped), sorted(warnings), sorted(dups), lines, replace_all=True)
 
 
-def save_cache(header: CacheHeader, listing: Listing, lines: bytes, path: Path, report: BuildReport) -> None:
+def save_cache(parts: list[bytes], path: Path, report: BuildReport) -> None:
     """The cache is an optimisation: failing to save it costs speed next time, never correctness."""
     staging = Staging()
     try:
-        staging.add(path, CacheFile.dumps(header, listing, lines), durable=False)
+        staging.add(path, parts, durable=False, compare=False)
         staging.commit()
     except WriteError as e:
         report.warnings.append(f"{e} (the scan cache; the next build reads every seed)")

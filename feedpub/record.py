@@ -103,10 +103,10 @@ class Record:
     """
 
     def __init__(self) -> None:
-        self._data = b""  # canonical seed lines, sorted by key, each ending in "\n"
+        self._data = b""  # from `_start` on: canonical seed lines, sorted by key, each ending in "\n"
+        self._start = 0  # where the seed lines begin (after the feed lines of a file read as is)
         self._original = b""  # the file's bytes as read
-        self._parsed: dict[str, RecordLine] = {}  # looked up or changed
-        self._dirty: set[str] = set()
+        self._dirty: dict[str, bytes] = {}  # key -> changed or new line, serialised
         self.feed_ids: dict[str, str] = {}
         self._feeds_changed = False
         self.path = Path("record")
@@ -145,7 +145,7 @@ class Record:
             feed = json.loads(data[pos:end])
             self.feed_ids[feed["feed"]] = feed["id"]
             pos = end + 1
-        self._data = data[pos:]
+        self._data, self._start = data, pos  # not data[pos:]: a copy of 20 MB for nothing
 
     def _check_and_adopt(self, data: bytes) -> None:
         """Parse and check every line (a record edited by hand, or from elsewhere), then keep it in
@@ -178,39 +178,36 @@ class Record:
         return RecordError(f"{self.path}:{number}: bad record line ({_why(error)}); {_WAY_OUT}")
 
     def _locate(self, key: str) -> tuple[int, int, bool]:
-        return locate(self._data, key, _key_of)
+        return locate(self._data, key, _key_of, self._start)
 
     def __contains__(self, key: str) -> bool:
         return self.get(key) is not None
 
     def __len__(self) -> int:
-        return self._data.count(b"\n") + sum(1 for k in self._dirty if not self._locate(k)[2])
+        return self._data.count(b"\n", self._start) + sum(1 for k in self._dirty if not self._locate(k)[2])
 
     def keys(self) -> list[str]:
         """Every key, sorted (parses the whole record: for tools and tests, not builds)."""
-        found = {_key_of(line) for line in self._data.split(b"\n") if line}
-        return sorted(found | self._dirty)
+        found = {_key_of(line) for line in self._data[self._start :].split(b"\n") if line}
+        return sorted(found | set(self._dirty))
 
     def get(self, key: str) -> RecordLine | None:
-        """The line for a key, parsed on first use."""
-        line = self._parsed.get(key)
-        if line is None:
-            start, end, found = self._locate(key)
-            if not found:
-                return None
-            raw = self._data[start : end - 1]
-            try:
-                line = _line_from(json.loads(raw))
-            except (ValueError, TypeError, KeyError, AttributeError) as e:
-                number = len(self.feed_ids) + self._data.count(b"\n", 0, start) + 1
-                raise self._bad_line(number, e) from None
-            self._parsed[key] = line
-        return line
+        """The line for a key (parsed each time: a cold build meets 100,000 keys, once each)."""
+        raw = self._dirty.get(key)
+        if raw is not None:
+            return _line_from(json.loads(raw))
+        start, end, found = self._locate(key)
+        if not found:
+            return None
+        try:
+            return _line_from(json.loads(self._data[start : end - 1]))
+        except (ValueError, TypeError, KeyError, AttributeError) as e:
+            number = self._data.count(b"\n", 0, start) + 1 + (0 if self._start else len(self.feed_ids))
+            raise self._bad_line(number, e) from None
 
     def put(self, line: RecordLine) -> None:
-        """Set a key's line (new or changed)."""
-        self._parsed[line.key] = line
-        self._dirty.add(line.key)
+        """Set a key's line (new or changed), kept serialised until the record is written."""
+        self._dirty[line.key] = line.to_json().encode("utf-8")
 
     def changed(self) -> bool:
         """Whether the file must be rewritten."""
@@ -218,9 +215,12 @@ class Record:
 
     def dumps(self) -> bytes:
         """The file's bytes: feed lines, then seed lines sorted by key; changed lines spliced in."""
+        return b"".join(self.parts())
+
+    def parts(self) -> list[bytes]:
+        """`dumps()` in two parts (feed lines, seed lines), so 20 MB need not be copied to join them."""
         head = "".join(json.dumps({"feed": n, "id": i}) + "\n" for n, i in sorted(self.feed_ids.items()))
-        changes = {key: self._parsed[key].to_json().encode("utf-8") for key in self._dirty}
-        return head.encode("utf-8") + splice(self._data, changes, _key_of)
+        return [head.encode("utf-8"), splice(self._data, self._dirty, _key_of, self._start)]
 
     def feed_id(self, name: str, authority: str, now: datetime) -> str:
         """The feed's permanent Atom id, minted on first build."""

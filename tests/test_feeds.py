@@ -132,6 +132,15 @@ text_chars = st.characters(
 )
 
 
+def feedparser_view(text: str) -> str:
+    """feedparser "repairs" any string that is also valid UTF-8 read as Latin-1 ('Â¡' -> '¡'),
+    a guess about other publishers' mistakes; lxml (below) checks the bytes we wrote exactly."""
+    try:
+        return text.encode("iso-8859-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
+
+
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(title=st.text(text_chars, min_size=1, max_size=80), body=st.text(text_chars, min_size=1, max_size=300))
 def test_arbitrary_unicode_survives_into_well_formed_xml(tmp_path_factory, title, body):
@@ -150,7 +159,7 @@ def test_arbitrary_unicode_survives_into_well_formed_xml(tmp_path_factory, title
         [entry] = parsed.entries
         if "<" not in seed.title and "&" not in seed.title:
             # feedparser sanitises what looks like markup in titles; plain text must come back exact
-            assert entry.title == seed.title.strip()
+            assert entry.title == feedparser_view(seed.title.strip())
     atom = etree.fromstring((project.out / "latest.atom").read_bytes())
     assert atom.findtext("a:entry/a:title", namespaces=ATOM_NS) == seed.title
     summary = atom.findtext("a:entry/a:summary", namespaces=ATOM_NS)

@@ -427,7 +427,7 @@ def test_any_record_file_is_a_record_or_one_named_error(tmp_path_factory, data):
         assert re.match(rf"{re.escape(str(path))}(:\d+: bad record line \(|: cannot read the record: )", message), message
         assert "\n" not in message
         return
-    for key in list(record._parsed):
+    for key in record.keys():
         assert isinstance(record.get(key).id, str)
 
 
