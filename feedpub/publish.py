@@ -285,7 +285,7 @@ class State:
     """What this build concluded about the seeds, whichever way it got there."""
 
     top: dict[str, list[list]]  # feed -> [[published, seq, key, name], ...] newest first
-    changed: dict[str, str]  # key -> file name, for record lines that changed (new or edited)
+    changed: dict[str, str]  # key -> file name, for entries whose text was edited
     skipped: list[tuple[str, str]]  # (file name, reason), by name
     warnings: list[tuple[str, str]]
     dup_keys: list[str]
@@ -313,8 +313,8 @@ def _row_sort(row: list) -> tuple:
 
 def observe(record: Record, info: SeedInfo, authority: str, now: datetime, changed: dict[str, str]) -> None:
     """Tell the record what a seed holds now, and set the info's published time from it."""
-    line, moved = record.observe_changed(info.key, info.fingerprint, datetime.fromtimestamp(info.mtime, UTC), now, authority)
-    if moved:
+    line, what = record.observe_changed(info.key, info.fingerprint, datetime.fromtimestamp(info.mtime, UTC), now, authority)
+    if what == "edited":  # a new key has no page yet; an edited one may have a page to follow it
         changed[info.key] = info.name
     info.published = info.date_ts if info.date_ts is not None else line.first_seen.timestamp()
 

@@ -239,21 +239,23 @@ class Record:
 
     def observe_changed(
         self, key: str, fingerprint: str, seen: datetime, now: datetime, authority: str
-    ) -> tuple[RecordLine, bool]:
-        """`observe`, also saying whether the line changed."""
+    ) -> tuple[RecordLine, str]:
+        """`observe`, also saying what happened: "new", "edited" or "" (nothing)."""
         seen = whole_seconds(min(seen, now))
         old = self.get(key)
         if old is None:
-            line = RecordLine(key, tag_uri(authority, seen, key), seen, fingerprint)
+            line, what = RecordLine(key, tag_uri(authority, seen, key), seen, fingerprint), "new"
         elif old.fingerprint == RECOVERED:
-            line = replace(old, fingerprint=fingerprint)  # the text as it stands is the published one
+            # The text as it stands is the published one: adopt it, no edit.
+            line, what = replace(old, fingerprint=fingerprint), ""
         elif old.fingerprint != fingerprint:
             previous = old.edited or old.first_seen
             line = replace(old, fingerprint=fingerprint, edited=max(seen, previous + timedelta(seconds=1)))
+            what = "edited"
         else:
-            return old, False
+            return old, ""
         self.put(line)
-        return line, True
+        return line, what
 
     def mark_listed(self, key: str) -> None:
         line = self.get(key)
