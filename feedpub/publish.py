@@ -9,13 +9,13 @@ import hashlib
 import heapq
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 from urllib.parse import quote
 
-from feedpub.config import FeedSpec, Settings
+from feedpub.config import Settings
 from feedpub.model import Entry, Seed, SeedSkipped
 from feedpub.output import Staging, WriteError, remove_stale_temporaries, remove_stale_temporaries_of
 from feedpub.record import Record, RecordError, RecordLine
@@ -25,14 +25,14 @@ from feedpub.scan import (
     CacheHeader,
     Listing,
     SeedInfo,
-    join_lines,
     line_name,
     list_files,
     read_infos,
     setup_digest,
     signature,
 )
-from feedpub.sorted_lines import find, splice
+from feedpub.selection import State, update_fully, update_incrementally
+from feedpub.sorted_lines import find
 from feedpub.seeds import read_seed
 
 UTC = timezone.utc
@@ -118,12 +118,6 @@ def make_entry(seed: Seed, line: RecordLine, settings: Settings) -> Entry:
     return Entry(seed, line.id, published, updated, settings.url(quote(settings.item_path(seed.key))))
 
 
-def newest(spec: FeedSpec, infos: Iterable[SeedInfo]) -> list[SeedInfo]:
-    """The feed's seeds: its categories, newest first (ties: higher sequence, then key), at most `limit`."""
-    candidates = (i for i in infos if spec.accepts(i.category or None))
-    return heapq.nsmallest(spec.limit, candidates, key=SeedInfo.sort_key)
-
-
 def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
@@ -169,60 +163,101 @@ def build(
     header, handle = CacheFile.load_header(cache_path)
     record_sig = file_signature(settings.record_path)
     digest = listing.digest()
-    if header is not None and nothing_changed(header, digests, record_sig, digest, listing, settings.out_dir):
+    if header is not None and nothing_changed(header, digests, record_sig, digest, settings.out_dir, listing):
         handle.close()
         return report_unchanged(header, settings, report)
 
-    rest = None
-    if header is not None and header.setup == digests.setup:
-        rest = CacheFile.read_rest(handle, header)
-    elif handle is not None:
+    rest = CacheFile.read_rest(handle, header) if header is not None and header.setup == digests.setup else None
+    if handle is not None:
         handle.close()
     if rest is None:
         header = CacheHeader()  # nothing known: every seed is read
     trusted = record_sig is not None and record_sig == header.record_sig
     try:
         record = Record.load(settings.record_path, trusted=trusted)
-    except RecordError as e:
-        raise InputError(str(e)) from None
-
-    if rest is None:
-        lines = b""
-        to_read, gone = sorted((name, listing.signature(i)) for i, name in enumerate(listing.names)), []
-    else:
-        before, lines = rest
-        to_read, gone = listing.changes_since(before, header.taken_ns - RACY_NS)
-        del before, rest  # 100,000 names: free them before the writers load
-    fresh = read_infos(settings.seeds_dir, to_read, settings.agencies, workers=workers or default_workers(), progress=progress)
-    report.reread = len(fresh)  # cache lines, sorted by name
-    old = {}  # what the cache said of the files read again or gone
-    if lines:
-        for name in [name for name, _ in to_read] + gone:
-            raw = find(lines, name, line_name)
-            if raw is not None:
-                old[name] = SeedInfo.from_line(raw.decode("utf-8", "surrogateescape"))
-    del to_read
-    try:
+        changes = read_changes(settings, listing, rest, header.taken_ns, workers or default_workers(), progress)
+        report.reread = len(changes.fresh)
         state = None
         if trusted and header.selection == digests.selection:
-            state = update_incrementally(header, record, [SeedInfo.from_line(line) for line in fresh], old, settings, now)
+            state = update_incrementally(header, record, changes, settings, now)
         if state is None:
-            kept = (line for line in lines.decode("utf-8", "surrogateescape").split("\n")[:-1] if line.split("\t", 1)[0] not in old)
-            every = list(heapq.merge(kept, fresh, key=lambda line: line.split("\t", 1)[0]))
-            fresh_names = {line.split("\t", 1)[0] for line in fresh}
-            lines, fresh = b"", []  # the full look rewrites every line: let the old ones go
+            every, fresh_names = changes.every_line(), changes.fresh_names()
+            changes.lines, changes.fresh = b"", []  # the full look rewrites every line: let these go
             state = update_fully(record, every, fresh_names, trusted, settings, now)
-        for name, reason in state.skipped:
-            report.skipped.append((str(settings.seeds_dir / name), reason))
-        report.warnings.extend(f"{settings.seeds_dir / name}: {text}" for name, text in state.warnings)
+        report.skipped += [(str(settings.seeds_dir / name), reason) for name, reason in state.skipped]
+        report.warnings += [f"{settings.seeds_dir / name}: {text}" for name, text in state.warnings]
         if not listing:
             report.notices.append(f"{settings.seeds_dir}: no seeds to publish; the feeds are written empty")
         outputs = render_outputs(settings, record, state, now, report)
     except RecordError as e:
         raise InputError(str(e)) from None
 
+    write_outputs(settings, outputs, record, report)
+    del record  # its changed lines are written: free them before the cache is put together
+    header = CacheHeader(
+        setup=digests.setup,
+        selection=digests.selection,
+        rendering=digests.rendering,
+        taken_ns=scan_started,
+        record_sig=file_signature(settings.record_path) or "",
+        digest=digest,
+        top=state.top,
+        outputs={name: file_signature(settings.out_dir / name) or "" for name, _ in outputs},
+        skipped=[list(item) for item in state.skipped],
+        warnings=[list(item) for item in state.warnings],
+        dup_keys=state.dup_keys,
+        entries=dict(report.entries),
+    )
+    save_cache(CacheFile.parts(header, listing, state.cache_lines(changes.lines, changes.gone)), cache_path, report)
+    return report
+
+
+@dataclass
+class Changes:
+    """The seed files this build read (their fresh cache lines), and what the cache said before."""
+
+    fresh: list[str]  # cache lines of the files read, sorted by name
+    gone: list[str]  # names of files that disappeared
+    old: dict[str, SeedInfo]  # name -> the cache's previous view of a file read again or gone
+    lines: bytes  # the cache's previous per-file lines, sorted by name
+
+    def fresh_infos(self) -> list[SeedInfo]:
+        return [SeedInfo.from_line(line) for line in self.fresh]
+
+    def fresh_names(self) -> set[str]:
+        return {line.split("\t", 1)[0] for line in self.fresh}
+
+    def every_line(self) -> list[str]:
+        """Every current file's line, sorted by name: the fresh ones, and the cached ones still valid."""
+        kept = (line for line in self.lines.decode("utf-8", "surrogateescape").split("\n")[:-1]
+                if line.split("\t", 1)[0] not in self.old)
+        return list(heapq.merge(kept, self.fresh, key=lambda line: line.split("\t", 1)[0]))
+
+
+def read_changes(
+    settings: Settings, listing: Listing, rest, taken_ns: int, workers: int, progress
+) -> Changes:
+    """Read the files that are new, changed or racy since the last scan (all of them without one)."""
+    if rest is None:
+        lines, gone = b"", []
+        to_read = sorted((name, listing.signature(i)) for i, name in enumerate(listing.names))
+    else:
+        before, lines = rest
+        to_read, gone = listing.changes_since(before, taken_ns - RACY_NS)
+    fresh = read_infos(settings.seeds_dir, to_read, settings.agencies, workers=workers, progress=progress)
+    old = {}
+    if lines:
+        for name in [name for name, _ in to_read] + gone:
+            raw = find(lines, name, line_name)
+            if raw is not None:
+                old[name] = SeedInfo.from_line(raw.decode("utf-8", "surrogateescape"))
+    return Changes(fresh, gone, old, lines)
+
+
+def write_outputs(settings: Settings, outputs: list[tuple[str, bytes]], record: Record, report: BuildReport) -> None:
+    """Publish every output whose bytes changed, then the record, all or nothing."""
     remove_stale_temporaries(settings.out_dir)
-    remove_stale_temporaries_of([settings.record_path, cache_path])
+    remove_stale_temporaries_of([settings.record_path, cache_path_for(settings.record_path)])
     staging = Staging()
     try:
         for name, data in outputs:
@@ -238,27 +273,9 @@ def build(
     except WriteError as e:
         raise BuildError(str(e)) from None
 
-    header = CacheHeader(
-        setup=digests.setup,
-        selection=digests.selection,
-        rendering=digests.rendering,
-        taken_ns=scan_started,
-        record_sig=file_signature(settings.record_path) or "",
-        digest=digest,
-        top=state.top,
-        outputs={name: file_signature(settings.out_dir / name) or "" for name, _ in outputs},
-        skipped=[list(item) for item in state.skipped],
-        warnings=[list(item) for item in state.warnings],
-        dup_keys=state.dup_keys,
-        entries=dict(report.entries),
-    )
-    del record  # its changed lines are written: free them before the cache is put together
-    save_cache(CacheFile.parts(header, listing, state.cache_lines(lines, gone)), cache_path, report)
-    return report
-
 
 def nothing_changed(
-    header: CacheHeader, digests: Digests, record_sig: str | None, digest: str, listing: Listing, out_dir: Path
+    header: CacheHeader, digests: Digests, record_sig: str | None, digest: str, out_dir: Path, listing: Listing
 ) -> bool:
     """The last build's conclusions still hold: same setup, record, listing and outputs, nothing racy."""
     if (header.setup, header.selection, header.rendering) != (digests.setup, digests.selection, digests.rendering):
@@ -278,143 +295,6 @@ def report_unchanged(header: CacheHeader, settings: Settings, report: BuildRepor
     if not report.seeds:
         report.notices.append(f"{settings.seeds_dir}: no seeds to publish; the feeds are written empty")
     return report
-
-
-@dataclass
-class State:
-    """What this build concluded about the seeds, whichever way it got there."""
-
-    top: dict[str, list[list]]  # feed -> [[published, seq, key, name], ...] newest first
-    changed: dict[str, str]  # key -> file name, for entries whose text was edited
-    skipped: list[tuple[str, str]]  # (file name, reason), by name
-    warnings: list[tuple[str, str]]
-    dup_keys: list[str]
-    infos: list  # SeedInfos to (re)write in the cache; with `replace_all`, every file's line, sorted
-    replace_all: bool = False
-
-    def cache_lines(self, lines: bytes, gone: list[str]) -> bytes:
-        """The cache's per-file lines, sorted by name: rebuilt after a full look, else the
-        previous lines with this build's changes spliced in."""
-        if self.replace_all:
-            return join_lines(self.infos)
-        changes: dict[str, bytes | None] = {name: None for name in gone}
-        for info in self.infos:
-            changes[info.name] = info.to_line().encode("utf-8", "surrogateescape")
-        return splice(lines, changes, line_name)
-
-
-def _row(info: SeedInfo) -> list:
-    return [info.published, info.seq, info.key, info.name]
-
-
-def _row_sort(row: list) -> tuple:
-    return (-row[0], -row[1], row[2])
-
-
-def observe(record: Record, info: SeedInfo, authority: str, now: datetime, changed: dict[str, str]) -> None:
-    """Tell the record what a seed holds now, and set the info's published time from it."""
-    line, what = record.observe_changed(info.key, info.fingerprint, datetime.fromtimestamp(info.mtime, UTC), now, authority)
-    if what == "edited":  # a new key has no page yet; an edited one may have a page to follow it
-        changed[info.key] = info.name
-    info.published = info.date_ts if info.date_ts is not None else line.first_seen.timestamp()
-
-
-def update_incrementally(
-    header: CacheHeader, record: Record, fresh: list[SeedInfo], old: dict[str, SeedInfo], settings: Settings, now: datetime
-) -> State | None:
-    """Fold a few new or edited seeds into the last build's feeds, or None when only a full look
-    at every seed can say what the feeds hold now (a shown seed removed or re-dated, a key that
-    two files claim, a file renumbered)."""
-    shown = {row[3] for rows in header.top.values() for row in rows}
-    dups = set(header.dup_keys)
-    fresh_names = {info.name for info in fresh}
-    fresh_keys = [info.key for info in fresh if not info.skip]
-    if len(fresh_keys) != len(set(fresh_keys)) or dups & set(fresh_keys):
-        return None
-    for name, info in old.items():
-        if name not in fresh_names and (name in shown or info.key in dups):
-            return None
-    for info in fresh:
-        before = old.get(info.name)
-        if before is not None and before.name in shown:
-            if info.skip or (info.category, info.date_ts, info.seq) != (before.category, before.date_ts, before.seq):
-                return None
-        if before is None and not info.skip and info.key in record:
-            return None
-
-    changed: dict[str, str] = {}
-    top = {spec.name: [list(row) for row in header.top.get(spec.name, [])] for spec in settings.feeds}
-    infos = []
-    authority = settings.authority()
-    for info in fresh:
-        infos.append(info)
-        if info.skip:
-            continue
-        observe(record, info, authority, now, changed)
-        for spec in settings.feeds:
-            rows = [row for row in top[spec.name] if row[3] != info.name]
-            if spec.accepts(info.category or None):
-                rows.append(_row(info))
-                rows.sort(key=_row_sort)
-            top[spec.name] = rows[: spec.limit]
-    touched = fresh_names | set(old)
-    skipped = [(n, r) for n, r in header.skipped if n not in touched] + [(i.name, i.skip) for i in fresh if i.skip]
-    warnings = [(n, w) for n, w in header.warnings if n not in touched] + [(i.name, i.warning) for i in fresh if i.warning and not i.skip]
-    return State(top, changed, sorted(skipped), sorted(warnings), header.dup_keys, infos)
-
-
-def update_fully(
-    record: Record, lines: list[str], fresh: set[str], trusted: bool, settings: Settings, now: datetime
-) -> State:
-    """Look at every seed: resolve keys two files claim, update the record, choose each feed's entries.
-
-    `lines` are the cache lines of every file, sorted by name; `fresh` names those read this time.
-    Two passes over the lines, parsing one at a time: 100,000 seeds never sit in memory as objects.
-    """
-    skipped, warnings = [], []
-    winner: dict[str, tuple[int, str]] = {}  # key -> (seq, name) of the file that speaks for it
-    dups: set[str] = set()
-    for line in lines:
-        name, _, key, seq, _, _, _, _, skip, warning, _ = line.split("\t")
-        if skip:
-            skipped.append((name, skip))
-            continue
-        if warning:
-            warnings.append((name, warning))
-        other = winner.get(key)
-        if other is not None:
-            # Two files, one article (a renumbered copy): the higher sequence wins.
-            dups.add(key)
-            winner[key] = max(other, (int(seq), name))
-        else:
-            winner[key] = (int(seq), name)
-    changed: dict[str, str] = {}
-    authority = settings.authority()
-    top: dict[str, list[list]] = {spec.name: [] for spec in settings.feeds}
-    for i, line in enumerate(lines):
-        info = SeedInfo.from_line(line)
-        if info.skip:
-            continue
-        keep = winner[info.key][1]
-        if keep != info.name:
-            skipped.append((info.name, f"same key as {keep}"))
-            continue
-        # A trusted record already holds the cached seeds as they are, with their published times.
-        if not trusted or info.name in fresh:
-            observe(record, info, authority, now, changed)
-            lines[i] = info.to_line()
-        for spec in settings.feeds:
-            if spec.accepts(info.category or None):
-                rows = top[spec.name]
-                rows.append(_row(info))
-                if len(rows) > 4 * spec.limit:  # keep the newest few as we go
-                    rows.sort(key=_row_sort)
-                    del rows[spec.limit :]
-    for spec in settings.feeds:
-        top[spec.name].sort(key=_row_sort)
-        del top[spec.name][spec.limit :]
-    del winner
-    return State(top, changed, sorted(skipped), sorted(warnings), sorted(dups), lines, replace_all=True)
 
 
 def save_cache(parts: list[bytes], path: Path, report: BuildReport) -> None:

@@ -14,7 +14,7 @@ from feedpub import feeds as feed_writer
 from feedpub.check import Problem, check_files
 from feedpub.cli_check import check
 from feedpub.jsonfeed import render_json_feed
-from fixtures_entries import build_site, feeds_of, make_entry, make_settings, sample_entries
+from fixtures_entries import build_site, feeds_of, make_settings, sample_entries
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/">
@@ -368,7 +368,7 @@ def test_generated_feeds_checked_under_another_base_url_fail_on_the_self_link(se
 
 
 def test_command_on_a_built_site(tmp_path, monkeypatch):
-    settings = build_site(tmp_path)
+    build_site(tmp_path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("FEEDPUB_BASE_URL", raising=False)
     result = CliRunner().invoke(check, ["--out", "feeds", "--base-url", "https://news.example.org/"])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED, Project, needs_shared, seed_text
+from conftest import SHARED, needs_shared, seed_text
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -24,7 +24,6 @@ from feedpub import site
 from feedpub.config import DEFAULT_FEEDS, Settings, load_settings
 from feedpub.jsonfeed import render_json_feed
 from feedpub.model import Entry, Seed, SeedSkipped
-from feedpub.opml import render_opml
 from feedpub.publish import build
 from feedpub.seeds import parse_seed
 

@@ -1,0 +1,159 @@
+"""Which entries each feed holds, and what the record learns: from a few changed seeds, or from all.
+
+A build that read a few new or edited seeds folds them into the previous feeds' entries
+(`update_incrementally`); when that cannot be decided locally (a shown seed vanished or was
+re-dated, a key two files claim, a renumbered file) or nothing is known, every seed's cache line
+is looked at (`update_fully`). Both give the same State, and a property test holds them to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from feedpub.config import Settings
+from feedpub.record import Record
+from feedpub.scan import CacheHeader, SeedInfo, join_lines, line_name
+from feedpub.sorted_lines import splice
+
+if TYPE_CHECKING:
+    from feedpub.publish import Changes
+
+UTC = timezone.utc
+
+
+@dataclass
+class State:
+    """What this build concluded about the seeds, whichever way it got there."""
+
+    top: dict[str, list[list]]  # feed -> [[published, seq, key, name], ...] newest first
+    changed: dict[str, str]  # key -> file name, for entries whose text was edited
+    skipped: list[tuple[str, str]]  # (file name, reason), by name
+    warnings: list[tuple[str, str]]
+    dup_keys: list[str]
+    infos: list  # SeedInfos to (re)write in the cache; with `replace_all`, every file's line, sorted
+    replace_all: bool = False
+
+    def cache_lines(self, lines: bytes, gone: list[str]) -> bytes:
+        """The cache's per-file lines, sorted by name: rebuilt after a full look, else the
+        previous lines with this build's changes spliced in."""
+        if self.replace_all:
+            return join_lines(self.infos)
+        changes: dict[str, bytes | None] = {name: None for name in gone}
+        for info in self.infos:
+            changes[info.name] = info.to_line().encode("utf-8", "surrogateescape")
+        return splice(lines, changes, line_name)
+
+
+def _row(info: SeedInfo) -> list:
+    return [info.published, info.seq, info.key, info.name]
+
+
+def _row_sort(row: list) -> tuple:
+    return (-row[0], -row[1], row[2])
+
+
+def observe(record: Record, info: SeedInfo, authority: str, now: datetime, changed: dict[str, str]) -> None:
+    """Tell the record what a seed holds now, and set the info's published time from it."""
+    line, what = record.observe_changed(info.key, info.fingerprint, datetime.fromtimestamp(info.mtime, UTC), now, authority)
+    if what == "edited":  # a new key has no page yet; an edited one may have a page to follow it
+        changed[info.key] = info.name
+    info.published = info.date_ts if info.date_ts is not None else line.first_seen.timestamp()
+
+
+def update_incrementally(header: CacheHeader, record: Record, changes: Changes, settings: Settings, now: datetime) -> State | None:
+    """Fold a few new or edited seeds into the last build's feeds, or None when only a full look
+    at every seed can say what the feeds hold now (a shown seed removed or re-dated, a key that
+    two files claim, a file renumbered)."""
+    fresh, old = changes.fresh_infos(), changes.old
+    shown = {row[3] for rows in header.top.values() for row in rows}
+    dups = set(header.dup_keys)
+    fresh_names = {info.name for info in fresh}
+    fresh_keys = [info.key for info in fresh if not info.skip]
+    if len(fresh_keys) != len(set(fresh_keys)) or dups & set(fresh_keys):
+        return None
+    for name, info in old.items():
+        if name not in fresh_names and (name in shown or info.key in dups):
+            return None
+    for info in fresh:
+        before = old.get(info.name)
+        if before is not None and before.name in shown:
+            if info.skip or (info.category, info.date_ts, info.seq) != (before.category, before.date_ts, before.seq):
+                return None
+        if before is None and not info.skip and info.key in record:
+            return None
+
+    changed: dict[str, str] = {}
+    top = {spec.name: [list(row) for row in header.top.get(spec.name, [])] for spec in settings.feeds}
+    infos = []
+    authority = settings.authority()
+    for info in fresh:
+        infos.append(info)
+        if info.skip:
+            continue
+        observe(record, info, authority, now, changed)
+        for spec in settings.feeds:
+            rows = [row for row in top[spec.name] if row[3] != info.name]
+            if spec.accepts(info.category or None):
+                rows.append(_row(info))
+                rows.sort(key=_row_sort)
+            top[spec.name] = rows[: spec.limit]
+    touched = fresh_names | set(old)
+    skipped = [(n, r) for n, r in header.skipped if n not in touched] + [(i.name, i.skip) for i in fresh if i.skip]
+    warnings = [(n, w) for n, w in header.warnings if n not in touched] + [(i.name, i.warning) for i in fresh if i.warning and not i.skip]
+    return State(top, changed, sorted(skipped), sorted(warnings), header.dup_keys, infos)
+
+
+def update_fully(
+    record: Record, lines: list[str], fresh: set[str], trusted: bool, settings: Settings, now: datetime
+) -> State:
+    """Look at every seed: resolve keys two files claim, update the record, choose each feed's entries.
+
+    `lines` are the cache lines of every file, sorted by name; `fresh` names those read this time.
+    Two passes over the lines, parsing one at a time: 100,000 seeds never sit in memory as objects.
+    """
+    skipped, warnings = [], []
+    winner: dict[str, tuple[int, str]] = {}  # key -> (seq, name) of the file that speaks for it
+    dups: set[str] = set()
+    for line in lines:
+        name, _, key, seq, _, _, _, _, skip, warning, _ = line.split("\t")
+        if skip:
+            skipped.append((name, skip))
+            continue
+        if warning:
+            warnings.append((name, warning))
+        other = winner.get(key)
+        if other is not None:
+            # Two files, one article (a renumbered copy): the higher sequence wins.
+            dups.add(key)
+            winner[key] = max(other, (int(seq), name))
+        else:
+            winner[key] = (int(seq), name)
+    changed: dict[str, str] = {}
+    authority = settings.authority()
+    top: dict[str, list[list]] = {spec.name: [] for spec in settings.feeds}
+    for i, line in enumerate(lines):
+        info = SeedInfo.from_line(line)
+        if info.skip:
+            continue
+        keep = winner[info.key][1]
+        if keep != info.name:
+            skipped.append((info.name, f"same key as {keep}"))
+            continue
+        # A trusted record already holds the cached seeds as they are, with their published times.
+        if not trusted or info.name in fresh:
+            observe(record, info, authority, now, changed)
+            lines[i] = info.to_line()
+        for spec in settings.feeds:
+            if spec.accepts(info.category or None):
+                rows = top[spec.name]
+                rows.append(_row(info))
+                if len(rows) > 4 * spec.limit:  # keep the newest few as we go
+                    rows.sort(key=_row_sort)
+                    del rows[spec.limit :]
+    for spec in settings.feeds:
+        top[spec.name].sort(key=_row_sort)
+        del top[spec.name][spec.limit :]
+    del winner
+    return State(top, changed, sorted(skipped), sorted(warnings), sorted(dups), lines, replace_all=True)
