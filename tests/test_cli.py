@@ -134,3 +134,23 @@ def test_python_dash_m_and_help_examples():
     for option in ("--seeds", "--out", "--record", "--config", "--base-url", "--strict", "--quiet", "--json"):
         assert option in result.stdout
     assert "Example:" in result.stdout
+
+
+def test_progress_line_shows_only_after_its_delay(capsys):
+    from feedpub.cli import ProgressLine
+
+    quiet = ProgressLine(after=3600)
+    quiet(500, 1000)
+    assert capsys.readouterr().err == ""
+    shown = ProgressLine(after=0)
+    shown(500, 1000)
+    shown(1000, 1000)
+    assert capsys.readouterr().err == "\rreading seeds: 500/1,000 (50%)\rreading seeds: 1,000/1,000 (100%)\n"
+
+
+def test_build_prints_no_progress_when_stderr_is_not_a_terminal(cwd):
+    for i in range(30):
+        (cwd / "seeds" / f"1{i:02d}_k{i}.txt").write_text(seed_text(f"Story {i}"))
+    result = feedpub("build", cwd=cwd)
+    assert "reading seeds" not in result.stderr
+    assert result.stderr == ""
