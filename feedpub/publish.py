@@ -175,7 +175,9 @@ def build(
     trusted = record_sig is not None and record_sig == header.record_sig
     try:
         record = Record.load(settings.record_path, trusted=trusted)
-        changes = read_changes(settings, listing, rest, header.taken_ns, workers or default_workers(), progress)
+        # A first build (empty record) mints ids in the reader processes: see scan.read_line.
+        mint = (now.timestamp(), settings.authority()) if not len(record) else None
+        changes = read_changes(settings, listing, rest, header.taken_ns, workers or default_workers(), progress, mint)
         report.reread = len(changes.fresh)
         state = None
         if trusted and header.selection == digests.selection:
@@ -183,7 +185,7 @@ def build(
         if state is None:
             every, fresh_names = changes.every_line(), changes.fresh_names()
             changes.lines, changes.fresh = b"", []  # the full look rewrites every line: let these go
-            state = update_fully(record, every, fresh_names, trusted, settings, now)
+            state = update_fully(record, every, fresh_names, trusted, settings, now, changes.minted)
         report.skipped += [(str(settings.seeds_dir / name), reason) for name, reason in state.skipped]
         report.warnings += [f"{settings.seeds_dir / name}: {text}" for name, text in state.warnings]
         if not listing:
@@ -220,6 +222,7 @@ class Changes:
     gone: list[str]  # names of files that disappeared
     old: dict[str, SeedInfo]  # name -> the cache's previous view of a file read again or gone
     lines: bytes  # the cache's previous per-file lines, sorted by name
+    minted: dict[str, bytes] = field(default_factory=dict)  # name -> new record line, from the readers
 
     def fresh_infos(self) -> list[SeedInfo]:
         return [SeedInfo.from_line(line) for line in self.fresh]
@@ -235,7 +238,7 @@ class Changes:
 
 
 def read_changes(
-    settings: Settings, listing: Listing, rest, taken_ns: int, workers: int, progress
+    settings: Settings, listing: Listing, rest, taken_ns: int, workers: int, progress, mint
 ) -> Changes:
     """Read the files that are new, changed or racy since the last scan (all of them without one)."""
     if rest is None:
@@ -244,14 +247,19 @@ def read_changes(
     else:
         before, lines = rest
         to_read, gone = listing.changes_since(before, taken_ns - RACY_NS)
-    fresh = read_infos(settings.seeds_dir, to_read, settings.agencies, workers=workers, progress=progress)
+    fresh, minted = [], {}
+    for item in read_infos(settings.seeds_dir, to_read, settings.agencies, workers=workers, progress=progress, mint=mint):
+        line, _, record_line = item.partition("\n")
+        fresh.append(line)
+        if record_line:
+            minted[line.split("\t", 1)[0]] = record_line.encode("utf-8")
     old = {}
     if lines:
         for name in [name for name, _ in to_read] + gone:
             raw = find(lines, name, line_name)
             if raw is not None:
                 old[name] = SeedInfo.from_line(raw.decode("utf-8", "surrogateescape"))
-    return Changes(fresh, gone, old, lines)
+    return Changes(fresh, gone, old, lines, minted)
 
 
 def write_outputs(settings: Settings, outputs: list[tuple[str, bytes]], record: Record, report: BuildReport) -> None:

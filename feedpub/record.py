@@ -79,6 +79,12 @@ def tag_uri(authority: str, when: datetime, specific: str) -> str:
     return f"tag:{authority},{when.year:04d}-{when.month:02d}-{when.day:02d}:{specific}"
 
 
+def new_line(key: str, fingerprint: str, mtime: float, now: float, authority: str) -> RecordLine:
+    """The line a key gets at first sight: first_seen = the file's mtime, never after the clock."""
+    seen = whole_seconds(datetime.fromtimestamp(min(mtime, now), UTC))
+    return RecordLine(key, tag_uri(authority, seen, key), seen, fingerprint)
+
+
 _KEY_PREFIX = b'{"key": "'
 _FEED_PREFIX = b'{"feed": '
 
@@ -209,6 +215,10 @@ class Record:
         """Set a key's line (new or changed), kept serialised until the record is written."""
         self._dirty[line.key] = line.to_json().encode("utf-8")
 
+    def put_serialised(self, key: str, raw: bytes) -> None:
+        """Set a key's line from its JSON, as `new_line(...).to_json()` made it elsewhere."""
+        self._dirty[key] = raw
+
     def changed(self) -> bool:
         """Whether the file must be rewritten."""
         return bool(self._dirty) or self._feeds_changed or self.dumps() != self._original
@@ -241,15 +251,17 @@ class Record:
         self, key: str, fingerprint: str, seen: datetime, now: datetime, authority: str
     ) -> tuple[RecordLine, str]:
         """`observe`, also saying what happened: "new", "edited" or "" (nothing)."""
-        seen = whole_seconds(min(seen, now))
         old = self.get(key)
         if old is None:
-            line, what = RecordLine(key, tag_uri(authority, seen, key), seen, fingerprint), "new"
-        elif old.fingerprint == RECOVERED:
+            line = new_line(key, fingerprint, seen.timestamp(), now.timestamp(), authority)
+            self.put(line)
+            return line, "new"
+        if old.fingerprint == RECOVERED:
             # The text as it stands is the published one: adopt it, no edit.
             line, what = replace(old, fingerprint=fingerprint), ""
         elif old.fingerprint != fingerprint:
             previous = old.edited or old.first_seen
+            seen = whole_seconds(min(seen, now))
             line = replace(old, fingerprint=fingerprint, edited=max(seen, previous + timedelta(seconds=1)))
             what = "edited"
         else:

@@ -239,8 +239,26 @@ def read_info(seeds_dir: str, name: str, sig: str | None, agencies: tuple[str, .
     )
 
 
-def _read_chunk(seeds_dir: str, items: list[tuple[str, str | None]], agencies: tuple[str, ...]) -> list[str]:
-    return [read_info(seeds_dir, name, sig, agencies).to_line() for name, sig in items]
+Mint = tuple[float, str] | None  # (the build's clock as a timestamp, tagging authority)
+
+
+def read_line(seeds_dir: str, name: str, sig: str | None, agencies: tuple[str, ...], mint: Mint) -> str:
+    """A file's cache line. With `mint` (a first build: the record is empty) the line also gets
+    the seed's published time and, after a line feed, its new record line: minting ids here, in
+    the worker processes, spares the parent 100,000 parses and serialisations."""
+    info = read_info(seeds_dir, name, sig, agencies)
+    if mint is None or info.skip:
+        return info.to_line()
+    from feedpub.record import new_line
+
+    now, authority = mint
+    line = new_line(info.key, info.fingerprint, info.mtime, now, authority)
+    info.published = info.date_ts if info.date_ts is not None else line.first_seen.timestamp()
+    return f"{info.to_line()}\n{line.to_json()}"
+
+
+def _read_chunk(seeds_dir: str, items: list[tuple[str, str | None]], agencies: tuple[str, ...], mint: Mint) -> list[str]:
+    return [read_line(seeds_dir, name, sig, agencies, mint) for name, sig in items]
 
 
 def read_infos(
@@ -250,15 +268,17 @@ def read_infos(
     *,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    mint: Mint = None,
 ) -> list[str]:
     """Read the given files, in a process pool when there are many; returns their cache lines
-    (compact, and cheap to send between processes), the same for any `workers`."""
+    (compact, and cheap to send between processes; see `read_line` for `mint`), the same for
+    any `workers`."""
     total = len(items)
     folder = str(seeds_dir)
     if workers <= 1 or total < PARALLEL_FROM:
         out = []
         for i, (name, sig) in enumerate(items, start=1):
-            out.append(read_info(folder, name, sig, agencies).to_line())
+            out.append(read_line(folder, name, sig, agencies, mint))
             if progress and i % CHUNK == 0:
                 progress(i, total)
         return out
@@ -270,13 +290,13 @@ def read_infos(
     out: list[str] = []
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            for result in pool.map(_read_chunk, [folder] * len(chunks), chunks, [agencies] * len(chunks)):
+            for result in pool.map(_read_chunk, [folder] * len(chunks), chunks, [agencies] * len(chunks), [mint] * len(chunks)):
                 out.extend(result)
                 if progress:
                     progress(len(out), total)
     except (BrokenProcessPool, OSError):
         # No worker processes to be had here (limits, an odd __main__): read in this process.
-        return read_infos(seeds_dir, items, agencies, workers=1, progress=progress)
+        return read_infos(seeds_dir, items, agencies, workers=1, progress=progress, mint=mint)
     return out
 
 

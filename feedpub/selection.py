@@ -106,7 +106,13 @@ def update_incrementally(header: CacheHeader, record: Record, changes: Changes, 
 
 
 def update_fully(
-    record: Record, lines: list[str], fresh: set[str], trusted: bool, settings: Settings, now: datetime
+    record: Record,
+    lines: list[str],
+    fresh: set[str],
+    trusted: bool,
+    settings: Settings,
+    now: datetime,
+    minted: dict[str, bytes] | None = None,
 ) -> State:
     """Look at every seed: resolve keys two files claim, update the record, choose each feed's entries.
 
@@ -141,8 +147,12 @@ def update_fully(
         if keep != info.name:
             skipped.append((info.name, f"same key as {keep}"))
             continue
-        # A trusted record already holds the cached seeds as they are, with their published times.
-        if not trusted or info.name in fresh:
+        # A trusted record already holds the cached seeds as they are, with their published times;
+        # a seed minted by its reader (first build) has its record line and published time too.
+        minted_line = minted.get(info.name) if minted else None
+        if minted_line is not None:
+            record.put_serialised(info.key, minted_line)
+        elif not trusted or info.name in fresh:
             observe(record, info, authority, now, changed)
             lines[i] = info.to_line()
         for spec in settings.feeds:
