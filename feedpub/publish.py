@@ -186,6 +186,7 @@ def build(
             every, fresh_names = changes.every_line(), changes.fresh_names()
             changes.lines, changes.fresh = b"", []  # the full look rewrites every line: let these go
             state = update_fully(record, every, fresh_names, trusted, settings, now, changes.minted)
+            changes.minted = {}  # the record holds those lines now
         report.skipped += [(str(settings.seeds_dir / name), reason) for name, reason in state.skipped]
         report.warnings += [f"{settings.seeds_dir / name}: {text}" for name, text in state.warnings]
         if not listing:

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
 
-from feedpub.sorted_lines import locate, splice
+from feedpub.sorted_lines import locate, splice_pieces
 
 UTC = timezone.utc
 RECOVERED = "recovered"  # fingerprint of a line rebuilt from the feeds: adopt the next content seen
@@ -228,9 +228,9 @@ class Record:
         return b"".join(self.parts())
 
     def parts(self) -> list[bytes]:
-        """`dumps()` in two parts (feed lines, seed lines), so 20 MB need not be copied to join them."""
+        """`dumps()` as pieces to write one after another, so 20 MB need not be copied to join them."""
         head = "".join(json.dumps({"feed": n, "id": i}) + "\n" for n, i in sorted(self.feed_ids.items()))
-        return [head.encode("utf-8"), splice(self._data, self._dirty, _key_of, self._start)]
+        return [head.encode("utf-8"), *splice_pieces(self._data, self._dirty, _key_of, self._start)]
 
     def feed_id(self, name: str, authority: str, now: datetime) -> str:
         """The feed's permanent Atom id, minted on first build."""

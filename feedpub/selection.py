@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from feedpub.config import Settings
 from feedpub.record import Record
 from feedpub.scan import CacheHeader, SeedInfo, join_lines, line_name
-from feedpub.sorted_lines import splice
+from feedpub.sorted_lines import splice_pieces
 
 if TYPE_CHECKING:
     from feedpub.publish import Changes
@@ -35,15 +35,15 @@ class State:
     infos: list  # SeedInfos to (re)write in the cache; with `replace_all`, every file's line, sorted
     replace_all: bool = False
 
-    def cache_lines(self, lines: bytes, gone: list[str]) -> bytes:
-        """The cache's per-file lines, sorted by name: rebuilt after a full look, else the
-        previous lines with this build's changes spliced in."""
+    def cache_lines(self, lines: bytes, gone: list[str]) -> list[bytes]:
+        """The cache's per-file lines, sorted by name, as pieces: rebuilt after a full look, else
+        the previous lines with this build's changes spliced in."""
         if self.replace_all:
-            return join_lines(self.infos)
+            return [join_lines(self.infos)]
         changes: dict[str, bytes | None] = {name: None for name in gone}
         for info in self.infos:
             changes[info.name] = info.to_line().encode("utf-8", "surrogateescape")
-        return splice(lines, changes, line_name)
+        return splice_pieces(lines, changes, line_name)
 
 
 def _row(info: SeedInfo) -> list:

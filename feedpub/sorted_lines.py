@@ -40,6 +40,11 @@ def find(data: bytes, key: str, key_of: KeyOf) -> bytes | None:
 
 def splice(data: bytes, changes: Mapping[str, bytes | None], key_of: KeyOf, start: int = 0) -> bytes:
     """`data[start:]` with each changed key's line replaced, inserted (new key) or removed (None)."""
+    return b"".join(splice_pieces(data, changes, key_of, start))
+
+
+def splice_pieces(data: bytes, changes: Mapping[str, bytes | None], key_of: KeyOf, start: int = 0) -> list[bytes]:
+    """`splice` as a list of pieces to write one after another (a 20 MB join spared)."""
     pieces, pos = [], start
     for key in sorted(changes):
         start, end, found = locate(data, key, key_of, pos)
@@ -49,4 +54,4 @@ def splice(data: bytes, changes: Mapping[str, bytes | None], key_of: KeyOf, star
             pieces += (line, b"\n")  # not line + b"\n": 100,000 copies of the lines otherwise
         pos = end if found else start
     pieces.append(data[pos:])
-    return b"".join(pieces)
+    return pieces
