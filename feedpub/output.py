@@ -23,9 +23,7 @@ class WriteError(Exception):
 def read_existing(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return None
-    except OSError:
+    except OSError:  # missing, a folder in the way, unreadable: in every case, not the same bytes
         return None
 
 

@@ -59,10 +59,6 @@ class SeedInfo:
     warning: str = ""
     published: float = 0.0  # set by the build from the record: date_ts, else first-seen
 
-    def sort_key(self) -> tuple[float, int, str]:
-        """Newest first, then higher sequence number, then key."""
-        return (-self.published, -self.seq, self.key)
-
     def to_line(self) -> str:
         date = "" if self.date_ts is None else repr(self.date_ts)
         fields = (self.name, self.signature, self.key, str(self.seq), _flat(self.category), date,
