@@ -6,7 +6,6 @@ dates) -> feed bytes (feeds.py, jsonfeed.py, site.py) -> files on disk (publish.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,15 +35,19 @@ class Seed:
     paragraphs: tuple[str, ...]
     summary: str
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    fingerprint: str = field(default="", compare=False)  # of the text as read: see seeds.text_fingerprint
 
-    def fingerprint(self) -> str:
-        """A digest of everything that reaches a feed, so a re-saved but unchanged file is not an edit."""
-        # Unit and record separators cannot occur in a seed's text (the reader removes C0 controls).
-        head = "\x1f".join(
-            [self.category or "", self.title, self.agency or "", self.publisher or "", self.date.isoformat() if self.date else ""]
-        )
-        raw = (head + "\x1e" + "\x1e".join(self.paragraphs)).encode("utf-8", "surrogatepass")
-        return "sha256:" + hashlib.sha256(raw).hexdigest()[:32]
+
+@dataclass(frozen=True, slots=True)
+class SeedFacts:
+    """What a scan keeps of a seed (seeds.skim_seed): where it goes in the feeds, never its body."""
+
+    key: str
+    seq: int | None
+    category: str | None
+    date: datetime | None
+    fingerprint: str
+    warnings: tuple[str, ...]
 
 
 def credit_line(agency: str | None, publisher: str | None) -> str | None:

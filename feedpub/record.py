@@ -5,7 +5,7 @@ well and a fresh clone of the project rebuilds the same feeds byte for byte:
 
     {"feed": "flash", "id": "tag:news.example.org,2026-11-27:feed/flash"}
     {"key": "ff3a66dc08c7f601", "id": "tag:...", "first_seen": "2026-11-27T02:04:58Z",
-     "fingerprint": "sha256:...", "edited": null, "listed": true}
+     "fingerprint": "text:...", "edited": null, "listed": true}
 
 - `id` is minted once, at first sight, and never changes (RFC 4151 tag URI).
 - `first_seen` is the seed file's mtime when the record first met it (never after the build clock);
@@ -28,6 +28,10 @@ from feedpub.sorted_lines import locate, splice_pieces
 
 UTC = timezone.utc
 RECOVERED = "recovered"  # fingerprint of a line rebuilt from the feeds: adopt the next content seen
+# Fingerprints of parsed content, written by feedpub before fingerprints were taken of the text as
+# read (seeds.text_fingerprint, "text:..."): the two cannot be compared, so the first build after
+# the upgrade adopts the new one, as for RECOVERED, without calling it an edit.
+LEGACY_PREFIX = "sha256:"
 
 
 class RecordError(Exception):
@@ -256,7 +260,7 @@ class Record:
             line = new_line(key, fingerprint, seen.timestamp(), now.timestamp(), authority)
             self.put(line)
             return line, "new"
-        if old.fingerprint == RECOVERED:
+        if old.fingerprint == RECOVERED or old.fingerprint.startswith(LEGACY_PREFIX):
             # The text as it stands is the published one: adopt it, no edit.
             line, what = replace(old, fingerprint=fingerprint), ""
         elif old.fingerprint != fingerprint:

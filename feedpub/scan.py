@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from feedpub.model import SeedSkipped
-from feedpub.seeds import SEED_SUFFIXES, read_seed
+from feedpub.seeds import SEED_SUFFIXES, skim_file
 
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 RACY_NS = 2_000_000_000  # mtime this close to the previous scan: re-read, timestamps may be coarse
 PARALLEL_FROM = 2_000  # fewer files than this are read in-process: a pool costs more than it saves
 CHUNK = 500
@@ -210,28 +210,23 @@ def list_files(seeds_dir: Path) -> Listing:
 
 
 def read_info(seeds_dir: str, name: str, sig: str | None, agencies: tuple[str, ...]) -> SeedInfo:
-    """Read and parse one file, keeping only the facts the scan needs (never the body)."""
+    """Read one file and keep only the facts the scan needs (never the body): see seeds.skim_seed."""
     if _BAD_NAME.search(name):
         return SeedInfo(name, sig or "", skip=BAD_NAME)
-    path = Path(seeds_dir) / name
     try:
-        seed = read_seed(path, root=Path(seeds_dir), agencies=agencies)
+        facts, mtime = skim_file(os.path.join(seeds_dir, name), root=seeds_dir, agencies=agencies)
     except SeedSkipped as e:
         return SeedInfo(name, sig or "", skip=e.reason)
-    try:
-        mtime = path.stat().st_mtime
-    except OSError:
-        return SeedInfo(name, sig or "", skip="vanished while being read")
     return SeedInfo(
         name,
         sig or "",
-        key=seed.key,
-        seq=seed.seq if seed.seq is not None else -1,
-        category=seed.category or "",
-        date_ts=seed.date.timestamp() if seed.date else None,
-        fingerprint=seed.fingerprint(),
+        key=facts.key,
+        seq=facts.seq if facts.seq is not None else -1,
+        category=facts.category or "",
+        date_ts=facts.date.timestamp() if facts.date else None,
+        fingerprint=facts.fingerprint,
         mtime=mtime,
-        warning="; ".join(seed.warnings),
+        warning="; ".join(facts.warnings),
     )
 
 

@@ -17,6 +17,7 @@ becomes a Seed or raises SeedSkipped; nothing else escapes.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -28,7 +29,7 @@ from pathlib import Path
 
 from dateutil import parser as _dateparser
 
-from feedpub.model import Seed, SeedSkipped
+from feedpub.model import Seed, SeedFacts, SeedSkipped
 
 # The one list of news organisations whose name, as a headline prefix ("Reuters: ...") or in a
 # dateline ("LIMA (Reuters) -"), is an agency credit. Anything else before a colon ("Analysis:",
@@ -56,6 +57,7 @@ MAX_SEED_BYTES: int = 2 * 1024 * 1024
 MAX_LINE_CHARS: int = 100_000
 SEED_SUFFIXES = (".txt", ".md")
 SUMMARY_CHARS = 300
+SKIM_CHARS = 2000  # how much of a seed the scan looks at (see skim_seed); the rest is only hashed
 
 # --- reasons (short phrases; SeedSkipped formats "<path>: <reason>, skipped") -----------------
 TOO_LARGE = "larger than 2 MiB"
@@ -141,7 +143,7 @@ def read_seed(
     path = _as_path(path)
     if root is not None:
         _require_inside(path, root)
-    data = _read_at_most(path, MAX_SEED_BYTES + 1)
+    data, _ = _read_file(path, MAX_SEED_BYTES + 1)
     return parse_seed(data, path=path, agencies=agencies)
 
 
@@ -153,21 +155,65 @@ def parse_seed(data: bytes, *, path: Path, agencies: Iterable[str] = KNOWN_AGENC
     """
     path = _as_path(path)
     notes: list[str] = []
-    text, scrub = _decode(data, path, notes)
-    blocks = _split_blocks(_clean_text(text, path, notes, scrub=scrub))
-    known = _agency_names(tuple(agencies))
-    key, seq = seed_key(path.name)
+    text = _text(data, path, notes)
+    return _parse_text(text, path, _agency_names(tuple(agencies)), notes)
 
+
+def skim_file(path: str, *, root: str, agencies: Iterable[str] = KNOWN_AGENCIES) -> tuple[SeedFacts, float]:
+    """What a scan needs of one seed file (see `skim_seed`), and the file's mtime as read.
+
+    Skips exactly what read_seed skips, with the same reasons.
+    """
+    _require_inside(path, root)
+    data, info = _read_file(path, MAX_SEED_BYTES + 1)
+    return skim_seed(data, path=path, agencies=agencies), info.st_mtime
+
+
+def skim_seed(data: bytes, *, path: Path | str, agencies: Iterable[str] = KNOWN_AGENCIES) -> SeedFacts:
+    """The facts parse_seed would find that decide where a seed goes (key, category, date, skip
+    reason, warnings) and its fingerprint, without reading the whole body.
+
+    The header, headline area and first paragraphs settle all of them; the rest of the text is
+    only decoded and hashed. A seed whose leading blocks do not settle them is parsed in full.
+    Raises SeedSkipped exactly when parse_seed does, with the same reason.
+    """
+    notes: list[str] = []
+    text = _text(data, path, notes)
+    known = _agency_names(tuple(agencies))
+    key, seq = seed_key(os.path.basename(path))
+    skimmed = _skim_text(text, path, known, list(notes))
+    if skimmed is None:
+        seed = _parse_text(text, path, known, notes)
+        return SeedFacts(key, seq, seed.category, seed.date, seed.fingerprint, seed.warnings)
+    category, date, skim_notes = skimmed
+    return SeedFacts(key, seq, category, date, text_fingerprint(text), tuple(skim_notes))
+
+
+def text_fingerprint(text: str) -> str:
+    """A digest of a seed's text as read (decoded, LF line ends, XML-illegal characters gone, outer
+    blank space trimmed): a file saved again unchanged, or in another encoding or with other line
+    ends, keeps its fingerprint; any change to what it says moves it."""
+    return "text:" + hashlib.sha256(text.strip().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _text(data: bytes, path: Path | str, notes: list[str]) -> str:
+    text, scrub = _decode(data, path, notes)
+    return _clean_text(text, path, notes, scrub=scrub)
+
+
+def _parse_text(text: str, path: Path | str, known: frozenset[str], notes: list[str]) -> Seed:
+    key, seq = seed_key(os.path.basename(path))
+    blocks = _split_blocks(text)
     category, rest = _take_header(blocks, path, known)
     headline, date, body_blocks = _take_headline_area(rest, known, notes)
     agency, title = _split_agency(headline, known)
-    paragraphs = _body_paragraphs(body_blocks)
+    paragraphs, _ = _body_paragraphs(body_blocks)
     publisher, paragraphs = _take_publisher(paragraphs)
     if not paragraphs:
         raise SeedSkipped(path, NO_BODY)
     dateline_agency, dateline_date = _read_dateline(paragraphs[0], known)
     return Seed(
-        path=path,
+        path=_as_path(path),
         key=key,
         seq=seq,
         category=category,
@@ -178,7 +224,40 @@ def parse_seed(data: bytes, *, path: Path, agencies: Iterable[str] = KNOWN_AGENC
         paragraphs=tuple(paragraphs),
         summary=summarize(paragraphs[0]),
         warnings=tuple(notes),
+        fingerprint=text_fingerprint(text),
     )
+
+
+def _skim_text(
+    text: str, path: Path | str, known: frozenset[str], notes: list[str]
+) -> tuple[str | None, datetime | None, list[str]] | None:
+    """(category, date, notes) from the leading blocks alone, as _parse_text would find them; None
+    when they do not settle it (a long header area, a first paragraph that may also be the last)."""
+    blocks, complete = _leading_blocks(text)
+    if not complete and len(blocks) < 3:
+        return None  # _take_header tells one, two and more blocks apart
+    category, rest = _take_header(blocks, path, known)
+    _, date, body_blocks = _take_headline_area(rest, known, notes)
+    # Two paragraphs are enough: the first is then final (the publisher credit comes off the last).
+    paragraphs, stopped = _body_paragraphs(body_blocks[:2])
+    if stopped or (complete and len(paragraphs) < 2):
+        # The whole body is in view: exactly what _parse_text does.
+        _, paragraphs = _take_publisher(paragraphs)
+        if not paragraphs:
+            raise SeedSkipped(path, NO_BODY)
+    elif len(paragraphs) < 2:
+        return None  # the prefix ends inside the headline area or after one paragraph
+    _, dateline_date = _read_dateline(paragraphs[0], known)
+    return category, date or dateline_date, notes
+
+
+def _leading_blocks(text: str) -> tuple[list[str], bool]:
+    """The complete blocks in the first SKIM_CHARS characters, and whether that is all of them."""
+    if len(text) <= SKIM_CHARS:
+        return _split_blocks(text), True
+    cut = text.rfind("\n", 0, SKIM_CHARS)
+    # The last block of the prefix may go on past the cut: leave it out.
+    return _split_blocks(text[:cut])[:-1] if cut > 0 else [], False
 
 
 def summarize(paragraph: str, limit: int = SUMMARY_CHARS) -> str:
@@ -220,8 +299,8 @@ def _root_forms(root: str) -> tuple[str, str]:
     return os.path.abspath(root), os.path.realpath(root)
 
 
-def _read_at_most(path: Path, limit: int) -> bytes:
-    """Up to `limit` bytes of a regular file; OS errors become SeedSkipped with their reason."""
+def _read_file(path: Path | str, limit: int) -> tuple[bytes, os.stat_result]:
+    """Up to `limit` bytes of a regular file and its fstat; OS errors become SeedSkipped."""
     try:
         # O_NONBLOCK: a FIFO dropped into seeds/ must not hang the build; it fails the S_ISREG test.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
@@ -235,14 +314,16 @@ def _read_at_most(path: Path, limit: int) -> bytes:
             raise SeedSkipped(path, NOT_A_FILE)
         if info.st_size >= limit:
             raise SeedSkipped(path, TOO_LARGE)
-        chunks, total = [], 0
+        # Ask for the size fstat gave (plus one, to see a file that grew): asking for `limit`
+        # makes every read allocate 2 MiB, which costs more than reading a typical seed.
+        chunks, total, want = [], 0, info.st_size + 1
         while total < limit:
-            chunk = os.read(fd, limit - total)
+            chunk = os.read(fd, min(limit - total, max(want - total, 65536)))
             if not chunk:
                 break
             chunks.append(chunk)
             total += len(chunk)
-        return b"".join(chunks)
+        return (chunks[0] if len(chunks) == 1 else b"".join(chunks)), info
     except OSError as error:
         raise SeedSkipped(path, _os_reason(error)) from None
     finally:
@@ -460,8 +541,8 @@ def _agency_names(agencies: tuple[str, ...]) -> frozenset[str]:
     return frozenset(name.strip().casefold() for name in agencies if name.strip())
 
 
-def _body_paragraphs(blocks: list[str]) -> list[str]:
-    """Blocks up to the first chrome line, each joined into one line."""
+def _body_paragraphs(blocks: list[str]) -> tuple[list[str], bool]:
+    """Blocks up to the first chrome line, each joined into one line; and whether chrome ended them."""
     paragraphs = []
     for block in blocks:
         if "\n" in block or len(block) <= _LONGEST_CHROME_LINE:
@@ -469,9 +550,9 @@ def _body_paragraphs(blocks: list[str]) -> list[str]:
             if kept is not None:
                 if kept:
                     paragraphs.append(_squash(kept))
-                break
+                return paragraphs, True
         paragraphs.append(_squash(block))
-    return paragraphs
+    return paragraphs, False
 
 
 def _before_chrome(block: str) -> str | None:

@@ -12,7 +12,7 @@ import feedparser
 import pytest
 
 from conftest import CLOCK, Project, seed_text
-from feedpub.publish import InputError, build
+from feedpub.publish import InputError, build, cache_path_for
 from feedpub.record import Record
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,6 +51,32 @@ def test_edited_seed_keeps_id_and_published_and_gets_new_updated(project):
     assert after.updated != before.updated
     assert after.title == "Story corrected"
     assert after.updated_parsed > before.updated_parsed
+
+
+def test_a_seed_saved_again_with_other_line_ends_is_not_an_edit(project):
+    text = seed_text("Story", body="Original text")
+    path = project.add("001_aaa.txt", text)
+    project.build()
+    first = project.files()
+    path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())  # a BOM and CRLF: same text
+    report = project.build(now=CLOCK + timedelta(hours=1))
+    assert report.reread == 1 and report.written == [] and project.files() == first
+    assert Record.load(project.record).get("aaa").edited is None
+
+
+def test_a_record_from_before_text_fingerprints_is_adopted_without_edits(project):
+    """Records written by earlier versions hold fingerprints of the parsed content ("sha256:..."):
+    the first build after the upgrade takes the new ones and calls nothing edited."""
+    for i in range(3):
+        project.add(f"00{i}_k{i}.txt", seed_text(f"Story {i}"))
+    project.build()
+    first, record = project.files(), project.record.read_text()
+    assert record.count('"fingerprint": "text:') == 3
+    project.record.write_text(re.sub(r'"text:([0-9a-f]+)"', r'"sha256:\1"', record))
+    cache_path_for(project.record).unlink()  # the old version's cache is of another format
+    project.build(now=CLOCK + timedelta(days=1))
+    assert project.files() == first
+    assert project.record.read_text() == record
 
 
 def test_fresh_copy_of_seeds_and_record_rebuilds_the_same_feeds(project, tmp_path):

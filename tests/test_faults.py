@@ -620,12 +620,12 @@ def in_process_build(site: Site) -> tuple[int, str, str]:
 
 
 def reads_with(monkeypatch, hook):
-    """Route every read_seed of the build (scan and full read) through `hook(path, phase)` first."""
+    """Route every seed read of the build (the scan's skim and the full read) through `hook(path, phase)` first."""
     import feedpub.publish
     import feedpub.scan
 
-    for module, phase in ((feedpub.scan, "scan"), (feedpub.publish, "full")):
-        real = module.read_seed
+    for module, name, phase in ((feedpub.scan, "skim_file", "scan"), (feedpub.publish, "read_seed", "full")):
+        real = getattr(module, name)
 
         def wrapped(path, *args, _real=real, _phase=phase, **kwargs):
             hook(Path(path), _phase, "before")
@@ -634,7 +634,7 @@ def reads_with(monkeypatch, hook):
             finally:
                 hook(Path(path), _phase, "after")
 
-        monkeypatch.setattr(module, "read_seed", wrapped)
+        monkeypatch.setattr(module, name, wrapped)
 
 
 def shown_seed(site: Site, new: Site) -> Path:
@@ -671,7 +671,7 @@ def test_seed_rewritten_between_scan_and_full_read(small, tmp_path, monkeypatch)
     from feedpub.seeds import parse_seed
 
     line = Record.load(site.record).get(key)
-    assert line.fingerprint == parse_seed(final, path=victim).fingerprint()
+    assert line.fingerprint == parse_seed(final, path=victim).fingerprint
     assert "Final paragraph, as corrected." in (site.out / "latest.xml").read_text()
 
 
@@ -700,7 +700,7 @@ def test_seed_rewritten_in_place_right_after_a_read(small, tmp_path, monkeypatch
     from feedpub.seeds import parse_seed
 
     key = victim.stem.split("_", 1)[1]
-    assert Record.load(site.record).get(key).fingerprint == parse_seed(final, path=victim).fingerprint()
+    assert Record.load(site.record).get(key).fingerprint == parse_seed(final, path=victim).fingerprint
     title = parse_seed(final, path=victim).title
     assert html.fromstring((site.out / "items" / f"{key}.html").read_bytes()).findtext(".//h1") == title
 
