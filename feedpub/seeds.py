@@ -488,32 +488,36 @@ def _take_headline_area(
     """The headline, the stated date and the body blocks; headline copies and date line dropped."""
     lines = [line.strip() for line in blocks[0].split("\n") if line.strip()]
     headline = lines[0]
-    title = _split_agency(headline, known)[1].casefold()
     date: datetime | None = None
     seen_date_line = False
-    for line in lines[1:]:
-        # Under the headline in the same block: its date line, a copy, or a hard-wrapped rest.
-        is_date_line, found = (False, None) if seen_date_line else _date_line(line, notes)
-        if is_date_line:
-            seen_date_line, date = True, found
-        elif _squash(_split_agency(line, known)[1]).casefold() != title:
-            headline = f"{headline} {line}"
+    if len(lines) > 1:
+        title = _split_agency(headline, known)[1].casefold()
+        for line in lines[1:]:
+            # Under the headline in the same block: its date line, a copy, or a hard-wrapped rest.
+            is_date_line, found = (False, None) if seen_date_line else _date_line(line, notes)
+            if is_date_line:
+                seen_date_line, date = True, found
+            elif _squash(_split_agency(line, known)[1]).casefold() != title:
+                headline = f"{headline} {line}"
     headline = _squash(headline)
     title = _split_agency(headline, known)[1].casefold()
     index = 1
     while index < len(blocks):
         block = blocks[index]
-        first, _, rest = block.strip().partition("\n")
         if _is_headline_copy(block, title, known):
             index += 1
             continue
-        is_date_line, found = (False, None) if seen_date_line else _date_line(first.strip(), notes)
+        if seen_date_line:
+            break
+        # A block's lines are not blank, so its first line, stripped, is where it starts.
+        first, _, rest = block.partition("\n")
+        is_date_line, date = _date_line(first.strip(), notes)
         if not is_date_line:
             break
-        seen_date_line, date = True, found
+        seen_date_line = True
         if rest.strip():
             # A date line glued to the first paragraph: the rest is body.
-            blocks = blocks[:index] + [rest] + blocks[index + 1 :]
+            blocks = blocks[:index] + [rest.rstrip()] + blocks[index + 1 :]
             continue
         index += 1
     return headline, date, blocks[index:]
