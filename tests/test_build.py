@@ -249,6 +249,37 @@ def test_one_and_two_workers_give_the_same_bytes(project, tmp_path):
     assert other.record.read_bytes() == project.record.read_bytes()
 
 
+def test_readers_killed_mid_build_leave_the_rest_to_the_build_itself(project, tmp_path, monkeypatch):
+    """The pool's workers die after the first chunk came back: the build reads the rest itself
+    and publishes what a one-process build publishes."""
+    import multiprocessing
+
+    from feedpub import scan
+
+    for i in range(400):
+        project.add(f"{i:03d}_k{i}.txt", seed_text(f"Story {i}", header="World" if i % 3 else "Flash News"))
+    other = Project(tmp_path / "other")
+    shutil.copytree(project.seeds, other.seeds, dirs_exist_ok=True)
+    monkeypatch.setattr(scan, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(scan, "CHUNK", 5)
+    build(project.settings(), now=CLOCK, workers=1)
+    in_process = []
+    real_read_line = scan.read_line
+    monkeypatch.setattr(scan, "read_line", lambda *args: in_process.append(args[1]) or real_read_line(*args))
+    killed = []
+
+    def kill_the_workers(done: int, total: int) -> None:
+        if not killed:
+            for child in multiprocessing.active_children():
+                child.kill()
+                killed.append(child.pid)
+
+    build(other.settings(), now=CLOCK, workers=2, progress=kill_the_workers)
+    assert killed and 0 < len(in_process) < 400  # the first chunks came from the pool, the rest from here
+    assert other.files() == project.files()
+    assert other.record.read_bytes() == project.record.read_bytes()
+
+
 def test_committed_feeds_are_up_to_date_with_the_committed_seeds_and_record(tmp_path):
     clone = Project(tmp_path / "clone")
     for path in (REPO / "seeds").iterdir():
