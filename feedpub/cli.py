@@ -65,12 +65,13 @@ def build(strict, quiet, as_json, wait, workers, rebuild_record, **options):
     """
     from feedpub.lock import build_lock
     from feedpub.publish import build as run_build
-    from feedpub import recover
 
     settings = settings_from_options(**options)
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     with build_lock(settings.record_path, wait=wait):
         if rebuild_record:
+            from feedpub import recover  # loads lxml, which a build that renders nothing never needs
+
             click.echo(recover.rebuild_record(settings), err=True)
         report = run_build(settings, workers=workers, progress=ProgressLine() if show_progress else None)
     for path, reason in report.skipped:
