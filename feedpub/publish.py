@@ -191,7 +191,8 @@ def build(
         report.warnings += [f"{settings.seeds_dir / name}: {text}" for name, text in state.warnings]
         if not listing:
             report.notices.append(f"{settings.seeds_dir}: no seeds to publish; the feeds are written empty")
-        outputs = render_outputs(settings, record, state, now, report)
+        plan = plan_partial(header, digests, state, record, settings)
+        outputs = render_outputs(settings, record, state, now, report, plan)
     except RecordError as e:
         raise InputError(str(e)) from None
 
@@ -263,14 +264,15 @@ def read_changes(
     return Changes(fresh, gone, old, lines, minted)
 
 
-def write_outputs(settings: Settings, outputs: list[tuple[str, bytes]], record: Record, report: BuildReport) -> None:
-    """Publish every output whose bytes changed, then the record, all or nothing."""
+def write_outputs(settings: Settings, outputs: list[tuple[str, bytes | None]], record: Record, report: BuildReport) -> None:
+    """Publish every output whose bytes changed, then the record, all or nothing. An output
+    without bytes was not rendered again (see `plan_partial`): it stays as it is, unchanged."""
     remove_stale_temporaries(settings.out_dir)
     remove_stale_temporaries_of([settings.record_path, cache_path_for(settings.record_path)])
     staging = Staging()
     try:
         for name, data in outputs:
-            if staging.add(settings.out_dir / name, data):
+            if data is not None and staging.add(settings.out_dir / name, data):
                 report.written.append(name)
             else:
                 report.unchanged += 1
@@ -316,45 +318,139 @@ def save_cache(parts: list[bytes], path: Path, report: BuildReport) -> None:
         report.warnings.append(f"{e} (the scan cache; the next build reads every seed)")
 
 
-def render_outputs(settings: Settings, record: Record, state: State, now: datetime, report: BuildReport) -> list[tuple[str, bytes]]:
-    """Every output file as (name relative to the output folder, bytes), pages first.
+# Output names that are not a feed's or a page's. Spelled out here, not imported from site.py or
+# opml.py: those load lxml, which a build that renders nothing must not pay for (a test holds
+# these equal to the writers' own names).
+STYLESHEET_NAME = "feed.xsl"
+OPML_NAME = "feeds.opml"
+INDEX_NAME = "index.html"
+FEED_SUFFIXES = ("xml", "atom", "json")
 
-    Only the seeds that are shown (or whose listed page must follow an edit) are read in full.
+
+@dataclass
+class Plan:
+    """What an incremental build renders again; every other output stays as the last build left it."""
+
+    feeds: set[str]  # feeds whose three files are rendered again (the front page follows them)
+    redo: set[str]  # keys whose entry may read differently (State.dirty_keys, .changed): pages, feeds
+    last_shown: set[tuple[str, str]]  # (key, file name) of every entry the last build showed
+    last_outputs: set[str]  # every file the last build wrote or checked
+
+    def page(self, key: str, name: str, settings: Settings) -> bool:
+        """Whether an entry's page must be rendered: new to the feeds, edited, or not on disk."""
+        return key in self.redo or (key, name) not in self.last_shown or settings.item_path(key) not in self.last_outputs
+
+
+def plan_partial(header: CacheHeader, digests: Digests, state: State, record: Record, settings: Settings) -> Plan | None:
+    """After an incremental update, which outputs must be rendered again; None: all of them.
+
+    An output is kept when none of its inputs changed: a feed's files depend on its rows (order,
+    published time, key, file name), on the text, id and dates of each entry in them (a key new
+    or edited this build, or re-read with another fingerprint: State.dirty_keys), on its id and the
+    settings and code (the rendering digest); a page on its entry's text and dates; the front
+    page on the feeds; the stylesheet and OPML list on settings and code alone. Any doubt (no
+    incremental update, another rendering digest, a published file not as the last build left
+    it, an entry the last build could not load) renders everything, as a full build does.
     """
-    # The writers (feedgen, lxml) load only when something is to be written: a build that finds
-    # nothing changed never needs them.
-    from feedpub import feeds as feed_writer
-    from feedpub import site
-    from feedpub.jsonfeed import render_json_feed
-    from feedpub.opml import OPML_NAME, render_opml
+    if state.dirty_keys is None or header.rendering != digests.rendering:
+        return None
+    fixed = [STYLESHEET_NAME, OPML_NAME, INDEX_NAME]
+    feed_files = [f"{spec.name}.{suffix}" for spec in settings.feeds for suffix in FEED_SUFFIXES]
+    if any(name not in header.outputs for name in fixed + feed_files):
+        return None
+    out = settings.out_dir
+    if any(file_signature(out / name) != sig for name, sig in header.outputs.items()):
+        return None
+    redo = state.dirty_keys | set(state.changed)
+    feeds = set()
+    for spec in settings.feeds:
+        rows = state.top[spec.name]
+        if (
+            rows != header.top.get(spec.name)
+            or header.entries.get(spec.name) != len(rows)  # the last build left an entry out
+            or spec.name not in record.feed_ids
+            or any(row[2] in redo for row in rows)
+        ):
+            feeds.add(spec.name)
+    last_shown = {(row[2], row[3]) for rows in header.top.values() for row in rows}
+    return Plan(feeds, redo, last_shown, set(header.outputs))
 
+
+def render_outputs(
+    settings: Settings, record: Record, state: State, now: datetime, report: BuildReport, plan: Plan | None = None
+) -> list[tuple[str, bytes | None]]:
+    """Every output file as (name relative to the output folder, bytes), pages first; with a
+    plan, the outputs it keeps come with None instead of bytes (same names, same order).
+
+    Only the seeds that are shown (or whose listed page must follow an edit) are read in full,
+    and with a plan only those some rendered output needs.
+    """
     shown = {row[2]: row[3] for rows in state.top.values() for row in rows}
     for key in sorted(shown):
-        record.mark_listed(key)
+        if plan is None or (key, shown[key]) not in plan.last_shown:  # the others are marked already
+            record.mark_listed(key)
     # Pages of entries that left the feeds stay on disk so old links keep working; they are
     # re-rendered only when their text changes.
     paged = dict(shown)
     for key, name in state.changed.items():
         if key not in paged and record.get(key).listed:
             paged[key] = name
-    entries = {}
+    loaded: dict[str, Entry | None] = {}
+
+    def load(keys) -> None:
+        for key in sorted(keys):
+            if key not in loaded:
+                loaded[key] = load_entry(paged[key], key, record, settings, report)
+
+    if plan is not None:
+        pages = {key for key in paged if plan.page(key, paged[key], settings)}
+        feeds = {spec.name for spec in settings.feeds if spec.name in plan.feeds}
+        index = bool(feeds)
+        load(pages | {row[2] for name in feeds for row in state.top[name]} | (set(shown) if index else set()))
+        if None in loaded.values():
+            plan = None  # a shown seed broke or vanished since the scan: do what a full build does
+    if plan is None:
+        pages, feeds, index = set(paged), {spec.name for spec in settings.feeds}, True
+        load(paged)
+    entries = {key: entry for key, entry in sorted(loaded.items()) if entry is not None}
+
+    # The writers (feedgen, lxml) load only when something is to be rendered: a build that
+    # changed nothing shown never needs them.
+    if pages or index:
+        from feedpub import site
+    if feeds:
+        from feedpub import feeds as feed_writer
+        from feedpub.jsonfeed import render_json_feed
+
+    outputs: list[tuple[str, bytes | None]] = []
     for key in sorted(paged):
-        entry = load_entry(paged[key], key, record, settings, report)
-        if entry is not None:
-            entries[key] = entry
-    outputs = [(settings.item_path(key), site.render_item_page(e, settings)) for key, e in entries.items()]
+        if key not in pages:
+            outputs.append((settings.item_path(key), None))
+        elif key in entries:
+            outputs.append((settings.item_path(key), site.render_item_page(entries[key], settings)))
     per_feed = []
     for spec in settings.feeds:
-        feed_entries = [entries[row[2]] for row in state.top[spec.name] if row[2] in entries]
+        rows = state.top[spec.name]
+        feed_entries = [entries[row[2]] for row in rows if row[2] in entries]
         per_feed.append((spec, feed_entries))
+        if spec.name not in feeds:  # kept: it shows every one of its rows (see plan_partial)
+            report.entries[spec.name] = len(rows)
+            outputs += [(f"{spec.name}.{suffix}", None) for suffix in FEED_SUFFIXES]
+            continue
         report.entries[spec.name] = len(feed_entries)
         feed_id = record.feed_id(spec.name, settings.authority(), now)
         outputs.append((f"{spec.name}.xml", feed_writer.render_rss(spec, feed_entries, settings, feed_id)))
         outputs.append((f"{spec.name}.atom", feed_writer.render_atom(spec, feed_entries, settings, feed_id)))
         outputs.append((f"{spec.name}.json", render_json_feed(spec, feed_entries, settings)))
-    outputs.append((site.STYLESHEET_NAME, site.render_stylesheet(settings)))
-    outputs.append((OPML_NAME, render_opml(settings)))
-    outputs.append(("index.html", site.render_index(per_feed, settings)))  # last: it links to all the rest
+    if plan is None:
+        from feedpub.opml import render_opml
+
+        outputs.append((STYLESHEET_NAME, site.render_stylesheet(settings)))
+        outputs.append((OPML_NAME, render_opml(settings)))
+    else:
+        outputs += [(STYLESHEET_NAME, None), (OPML_NAME, None)]
+    # Last: it links to all the rest. When rendered, every shown entry is loaded for it.
+    outputs.append((INDEX_NAME, site.render_index(per_feed, settings) if index else None))
     return outputs
 
 

@@ -34,6 +34,10 @@ class State:
     dup_keys: list[str]
     infos: list  # SeedInfos to (re)write in the cache; with `replace_all`, every file's line, sorted
     replace_all: bool = False
+    # Keys whose entry may read differently from what the last build rendered (new or edited in
+    # the record, or re-read with another fingerprint), when known: an incremental update knows;
+    # after a full look it is None, and every output is rendered again.
+    dirty_keys: set[str] | None = None
 
     def cache_lines(self, lines: bytes, gone: list[str]) -> list[bytes]:
         """The cache's per-file lines, sorted by name, as pieces: rebuilt after a full look, else
@@ -54,12 +58,14 @@ def _row_sort(row: list) -> tuple:
     return (-row[0], -row[1], row[2])
 
 
-def observe(record: Record, info: SeedInfo, authority: str, now: datetime, changed: dict[str, str]) -> None:
-    """Tell the record what a seed holds now, and set the info's published time from it."""
+def observe(record: Record, info: SeedInfo, authority: str, now: datetime, changed: dict[str, str]) -> str:
+    """Tell the record what a seed holds now, and set the info's published time from it; returns
+    what happened to its line: "new", "edited" or "" (nothing a reader sees)."""
     line, what = record.observe_changed(info.key, info.fingerprint, datetime.fromtimestamp(info.mtime, UTC), now, authority)
     if what == "edited":  # a new key has no page yet; an edited one may have a page to follow it
         changed[info.key] = info.name
     info.published = info.date_ts if info.date_ts is not None else line.first_seen.timestamp()
+    return what
 
 
 def update_incrementally(header: CacheHeader, record: Record, changes: Changes, settings: Settings, now: datetime) -> State | None:
@@ -85,6 +91,7 @@ def update_incrementally(header: CacheHeader, record: Record, changes: Changes, 
             return None
 
     changed: dict[str, str] = {}
+    dirty_keys: set[str] = set()
     top = {spec.name: [list(row) for row in header.top.get(spec.name, [])] for spec in settings.feeds}
     infos = []
     authority = settings.authority()
@@ -92,7 +99,12 @@ def update_incrementally(header: CacheHeader, record: Record, changes: Changes, 
         infos.append(info)
         if info.skip:
             continue
-        observe(record, info, authority, now, changed)
+        before = old.get(info.name)
+        # A fingerprint adopted without an edit (a recovered or older record line) changes no date,
+        # but the text may still differ from the one rendered: compare with the cache's view too.
+        what = observe(record, info, authority, now, changed)
+        if what or before is None or before.fingerprint != info.fingerprint:
+            dirty_keys.add(info.key)
         for spec in settings.feeds:
             rows = [row for row in top[spec.name] if row[3] != info.name]
             if spec.accepts(info.category or None):
@@ -102,7 +114,7 @@ def update_incrementally(header: CacheHeader, record: Record, changes: Changes, 
     touched = fresh_names | set(old)
     skipped = [(n, r) for n, r in header.skipped if n not in touched] + [(i.name, i.skip) for i in fresh if i.skip]
     warnings = [(n, w) for n, w in header.warnings if n not in touched] + [(i.name, i.warning) for i in fresh if i.warning and not i.skip]
-    return State(top, changed, sorted(skipped), sorted(warnings), header.dup_keys, infos)
+    return State(top, changed, sorted(skipped), sorted(warnings), header.dup_keys, infos, dirty_keys=dirty_keys)
 
 
 def update_fully(
