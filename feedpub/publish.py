@@ -234,6 +234,8 @@ class Changes:
 
     def every_line(self) -> list[str]:
         """Every current file's line, sorted by name: the fresh ones, and the cached ones still valid."""
+        if not self.lines:
+            return self.fresh  # read in name order
         kept = (line for line in self.lines.decode("utf-8", "surrogateescape").split("\n")[:-1]
                 if line.split("\t", 1)[0] not in self.old)
         return list(heapq.merge(kept, self.fresh, key=lambda line: line.split("\t", 1)[0]))

@@ -151,29 +151,35 @@ def update_fully(
     changed: dict[str, str] = {}
     authority = settings.authority()
     top: dict[str, list[list]] = {spec.name: [] for spec in settings.feeds}
+    feeds_for: dict[str, list] = {}  # category -> the feeds that take it
     for i, line in enumerate(lines):
-        info = SeedInfo.from_line(line)
-        if info.skip:
+        # Split, not SeedInfo.from_line: most lines need no more than these fields.
+        name, _, key, seq, category, _, _, _, skip, _, published = line.split("\t")
+        if skip:
             continue
-        keep = winner[info.key][1]
-        if keep != info.name:
-            skipped.append((info.name, f"same key as {keep}"))
+        keep = winner[key][1]
+        if keep != name:
+            skipped.append((name, f"same key as {keep}"))
             continue
         # A trusted record already holds the cached seeds as they are, with their published times;
         # a seed minted by its reader (first build) has its record line and published time too.
-        minted_line = minted.get(info.name) if minted else None
+        minted_line = minted.get(name) if minted else None
         if minted_line is not None:
-            record.put_serialised(info.key, minted_line)
-        elif not trusted or info.name in fresh:
+            record.put_serialised(key, minted_line)
+        elif not trusted or name in fresh:
+            info = SeedInfo.from_line(line)
             observe(record, info, authority, now, changed)
             lines[i] = info.to_line()
-        for spec in settings.feeds:
-            if spec.accepts(info.category or None):
-                rows = top[spec.name]
-                rows.append(_row(info))
-                if len(rows) > 4 * spec.limit:  # keep the newest few as we go
-                    rows.sort(key=_row_sort)
-                    del rows[spec.limit :]
+            published = info.published
+        specs = feeds_for.get(category)
+        if specs is None:
+            specs = feeds_for[category] = [spec for spec in settings.feeds if spec.accepts(category or None)]
+        for spec in specs:
+            rows = top[spec.name]
+            rows.append([float(published), int(seq), key, name])
+            if len(rows) > 4 * spec.limit:  # keep the newest few as we go
+                rows.sort(key=_row_sort)
+                del rows[spec.limit :]
     for spec in settings.feeds:
         top[spec.name].sort(key=_row_sort)
         del top[spec.name][spec.limit :]
