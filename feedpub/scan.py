@@ -118,12 +118,18 @@ class Listing:
         """
         new: list[int] = []
         gone: list[int] = []
+        aligned = True
         if self.names != before.names:
-            now_names, old_names = set(self.names), set(before.names)
-            new = [i for i, name in enumerate(self.names) if name not in old_names]
-            gone = [j for j, name in enumerate(before.names) if name not in now_names]
+            # Names are added and removed in a few places: only the stretch between the common
+            # start and the common end of the two lists needs sets.
+            start, end = _common_ends(self.names, before.names)
+            here_mid, there_mid = self.names[start : len(self.names) - end], before.names[start : len(before.names) - end]
+            here_set, there_set = set(here_mid), set(there_mid)
+            new = [start + i for i, name in enumerate(here_mid) if name not in there_set]
+            gone = [start + j for j, name in enumerate(there_mid) if name not in here_set]
+            aligned = [n for n in here_mid if n in there_set] == [n for n in there_mid if n in here_set]
         changed = set(new)
-        if _without(self.names, new) == _without(before.names, gone):
+        if aligned:
             here, there = _without_numbers(self.numbers, new), _without_numbers(before.numbers, gone)
             for k in _differing(here, there):
                 changed.add(_nth_kept(k, new))
@@ -135,7 +141,8 @@ class Listing:
                 if j is None or cur[3 * i : 3 * i + 3] != old[3 * j : 3 * j + 3]:
                     changed.add(i)
         mtimes = self.numbers[1::3]
-        changed.update(i for i, m in enumerate(mtimes) if m >= racy_from_ns or m < 0)
+        if mtimes and (max(mtimes) >= racy_from_ns or min(mtimes) < 0):
+            changed.update(i for i, m in enumerate(mtimes) if m >= racy_from_ns or m < 0)
         to_read = sorted((self.names[i], self.signature(i)) for i in changed)
         return to_read, sorted(before.names[j] for j in gone)
 
@@ -152,11 +159,13 @@ class Listing:
         return listing
 
 
-def _without(names: list[str], positions: list[int]) -> list[str]:
-    if not positions:
-        return names
-    drop = set(positions)
-    return [name for i, name in enumerate(names) if i not in drop]
+def _common_ends(a: list[str], b: list[str]) -> tuple[int, int]:
+    """How many names the two lists share at the start, and then at the end."""
+    shortest = min(len(a), len(b))
+    start = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), shortest)
+    rest = shortest - start
+    end = next((i for i, (x, y) in enumerate(zip(reversed(a), reversed(b))) if i >= rest or x != y), rest)
+    return start, end
 
 
 def _without_numbers(numbers: array, positions: list[int]) -> array:
