@@ -22,10 +22,7 @@ import os
 import re
 import sys
 from array import array
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -281,6 +278,11 @@ def read_infos(
             if progress and i % CHUNK == 0:
                 progress(i, total)
         return
+    # Imported here: multiprocessing costs a build that reads a few files more than reading them.
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    from multiprocessing import get_context
+
     chunks = [items[i : i + CHUNK] for i in range(0, total, CHUNK)]
     # forkserver, not fork: `serve --watch` builds from a thread, and forking a threaded process
     # can copy a held lock into the child. Children start from a small server, not from us.

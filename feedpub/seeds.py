@@ -27,8 +27,6 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 
-from dateutil import parser as _dateparser
-
 from feedpub.model import Seed, SeedFacts, SeedSkipped
 
 # The one list of news organisations whose name, as a headline prefix ("Reuters: ...") or in a
@@ -646,12 +644,16 @@ def _parse_iso(text: str) -> datetime | None:
 
 def _parse_loose(text: str) -> datetime | None:
     """python-dateutil, day first only for numeric DD/MM/YYYY; None unless year, month, day stated."""
+    # Imported here: most seeds state ISO dates or none, and a build that reads no seed (nothing
+    # changed) should not pay for loading dateutil's parser.
+    from dateutil import parser as dateparser
+
     dayfirst = bool(_DAY_FIRST_NUMERIC.match(text))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            first = _dateparser.parse(text, dayfirst=dayfirst, default=_DEFAULT_A, tzinfos=_zone)
-            second = _dateparser.parse(text, dayfirst=dayfirst, default=_DEFAULT_B, tzinfos=_zone)
+            first = dateparser.parse(text, dayfirst=dayfirst, default=_DEFAULT_A, tzinfos=_zone)
+            second = dateparser.parse(text, dayfirst=dayfirst, default=_DEFAULT_B, tzinfos=_zone)
     except (ValueError, OverflowError, TypeError, IndexError):
         return None
     if first.date() != second.date():
