@@ -159,10 +159,18 @@ class Listing:
 def _common_ends(a: list[str], b: list[str]) -> tuple[int, int]:
     """How many names the two lists share at the start, and then at the end."""
     shortest = min(len(a), len(b))
-    start = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), shortest)
+    start = _first_difference(a, b, shortest)
     rest = shortest - start
-    end = next((i for i, (x, y) in enumerate(zip(reversed(a), reversed(b))) if i >= rest or x != y), rest)
+    end = _first_difference(a[::-1], b[::-1], rest)
     return start, end
+
+
+def _first_difference(a: list[str], b: list[str], limit: int, block: int = 1024) -> int:
+    """The first index below `limit` where the lists differ, else `limit`: blocks compared in C."""
+    lo = 0
+    while lo < limit and a[lo : min(lo + block, limit)] == b[lo : min(lo + block, limit)]:
+        lo += block
+    return next((i for i in range(lo, limit) if a[i] != b[i]), limit)
 
 
 def _without_numbers(numbers: array, positions: list[int]) -> array:
