@@ -184,9 +184,11 @@ def build(
             state = update_incrementally(header, record, changes, settings, now)
         if state is None:
             every, fresh_names = changes.every_line(), changes.fresh_names()
-            changes.lines, changes.fresh = b"", []  # the full look rewrites every line: let these go
-            state = update_fully(record, every, fresh_names, trusted, settings, now, changes.minted)
-            changes.minted = {}  # the record holds those lines now
+            # The readers' record lines line up with `every` when every line was read this time.
+            minted = changes.minted if every is changes.fresh and any(changes.minted) else None
+            changes.lines, changes.fresh, changes.minted = b"", [], []  # the full look rewrites every line: let these go
+            state = update_fully(record, every, fresh_names, trusted, settings, now, minted)
+            del minted  # the record holds those lines now
         report.skipped += [(str(settings.seeds_dir / name), reason) for name, reason in state.skipped]
         report.warnings += [f"{settings.seeds_dir / name}: {text}" for name, text in state.warnings]
         if not listing:
@@ -224,7 +226,7 @@ class Changes:
     gone: list[str]  # names of files that disappeared
     old: dict[str, SeedInfo]  # name -> the cache's previous view of a file read again or gone
     lines: bytes  # the cache's previous per-file lines, sorted by name
-    minted: dict[str, bytes] = field(default_factory=dict)  # name -> new record line, from the readers
+    minted: list[bytes | None] = field(default_factory=list)  # new record line from the readers, by `fresh` line
 
     def fresh_infos(self) -> list[SeedInfo]:
         return [SeedInfo.from_line(line) for line in self.fresh]
@@ -251,12 +253,11 @@ def read_changes(
     else:
         before, lines = rest
         to_read, gone = listing.changes_since(before, taken_ns - RACY_NS)
-    fresh, minted = [], {}
+    fresh, minted = [], []
     for item in read_infos(settings.seeds_dir, to_read, settings.agencies, workers=workers, progress=progress, mint=mint):
         line, _, record_line = item.partition("\n")
         fresh.append(line)
-        if record_line:
-            minted[line.split("\t", 1)[0]] = record_line.encode("utf-8")
+        minted.append(record_line.encode("utf-8") if record_line else None)
     old = {}
     if lines:
         for name in [name for name, _ in to_read] + gone:

@@ -58,6 +58,11 @@ def _row_sort(row: list) -> tuple:
     return (-row[0], -row[1], row[2])
 
 
+def _seq_and_name(line: str) -> tuple[int, str]:
+    name, _, _, seq, _ = line.split("\t", 4)
+    return int(seq), name
+
+
 def observe(record: Record, info: SeedInfo, authority: str, now: datetime, changed: dict[str, str]) -> str:
     """Tell the record what a seed holds now, and set the info's published time from it; returns
     what happened to its line: "new", "edited" or "" (nothing a reader sees)."""
@@ -124,17 +129,19 @@ def update_fully(
     trusted: bool,
     settings: Settings,
     now: datetime,
-    minted: dict[str, bytes] | None = None,
+    minted: list[bytes | None] | None = None,
 ) -> State:
     """Look at every seed: resolve keys two files claim, update the record, choose each feed's entries.
 
-    `lines` are the cache lines of every file, sorted by name; `fresh` names those read this time.
-    Two passes over the lines, parsing one at a time: 100,000 seeds never sit in memory as objects.
+    `lines` are the cache lines of every file, sorted by name; `fresh` names those read this time;
+    `minted[i]`, on a first build, is the record line the readers made for `lines[i]`. Two passes over the lines, parsing one at a time: 100,000 seeds never sit in memory as objects.
     """
     skipped, warnings = [], []
-    winner: dict[str, tuple[int, str]] = {}  # key -> (seq, name) of the file that speaks for it
+    # key -> index of the line of the file that speaks for it: an int, not (seq, name), because
+    # 100,000 of these are alive at once; the rare duplicate looks its rival up again.
+    winner: dict[str, int] = {}
     dups: set[str] = set()
-    for line in lines:
+    for i, line in enumerate(lines):
         name, _, key, seq, _, _, _, _, skip, warning, _ = line.split("\t")
         if skip:
             skipped.append((name, skip))
@@ -145,9 +152,10 @@ def update_fully(
         if other is not None:
             # Two files, one article (a renumbered copy): the higher sequence wins.
             dups.add(key)
-            winner[key] = max(other, (int(seq), name))
+            if (int(seq), name) > _seq_and_name(lines[other]):
+                winner[key] = i
         else:
-            winner[key] = (int(seq), name)
+            winner[key] = i
     changed: dict[str, str] = {}
     authority = settings.authority()
     top: dict[str, list[list]] = {spec.name: [] for spec in settings.feeds}
@@ -157,13 +165,14 @@ def update_fully(
         name, _, key, seq, category, _, _, _, skip, _, published = line.split("\t")
         if skip:
             continue
-        keep = winner[key][1]
-        if keep != name:
+        keep = winner[key]
+        if keep != i:
+            keep = _seq_and_name(lines[keep])[1]
             skipped.append((name, f"same key as {keep}"))
             continue
         # A trusted record already holds the cached seeds as they are, with their published times;
         # a seed minted by its reader (first build) has its record line and published time too.
-        minted_line = minted.get(name) if minted else None
+        minted_line = minted[i] if minted else None
         if minted_line is not None:
             record.put_serialised(key, minted_line)
         elif not trusted or name in fresh:
