@@ -19,6 +19,7 @@ One run does everything, so the ratios compare numbers taken on the same machine
      stat floor            scandir + stat of every seed file, in Python
      naive baseline        benchmarks/naive.py: feedpub's reader on every seed, all into feedgen
      build cold            `feedpub build` into a fresh folder: no record, no cache
+     build cold, 1 worker  the same with `--workers 1` (no process pool), when N > 1
      build no change       rebuild of the last cold build's state, nothing changed
      build one new seed    rebuild after writing one new seed (a new one for each run)
      build one edit        rebuild after appending a sentence to a body paragraph of one
@@ -91,7 +92,8 @@ print(files)
 # Row names, in table order; tests/test_benchmarks.py checks every one is printed.
 STARTUP, READ, STAT, NAIVE_ROW = "python startup", "read floor", "stat floor", "naive baseline"
 COLD, NO_CHANGE, NEW, EDIT = "build cold", "build no change", "build one new seed", "build one edit"
-ROWS = (STARTUP, READ, STAT, NAIVE_ROW, COLD, NO_CHANGE, NEW, EDIT)
+COLD_ONE = "build cold, 1 worker"
+ROWS = (STARTUP, READ, STAT, NAIVE_ROW, COLD, COLD_ONE, NO_CHANGE, NEW, EDIT)
 
 # Targets from issue 5, printed next to the ratios.
 TARGET_COLD_OVER_READ = 2.0
@@ -415,6 +417,8 @@ def default_tmp() -> Path:
 def format_table(rows: dict[str, Row]) -> list[str]:
     lines = [f"{'command':<22} {'runs':>4} {'median s':>9} {'min s':>8} {'max s':>8} {'peak RSS MB':>12} {'written':>8}"]
     for name in ROWS:
+        if name not in rows:
+            continue
         row = rows[name]
         written = "-"
         if row.written:
@@ -436,6 +440,8 @@ def compute_ratios(rows: dict[str, Row]) -> dict[str, float]:
         "new_minus_no_change_s": m[NEW] - m[NO_CHANGE],
         "edit_minus_no_change_s": m[EDIT] - m[NO_CHANGE],
         "max_build_rss_mb": max(rows[n].rss_mb for n in (COLD, NO_CHANGE, NEW, EDIT)),
+        **({"cold_one_worker_rss_mb": rows[COLD_ONE].rss_mb, "cold_one_worker_over_baseline": m[COLD_ONE] / m[NAIVE_ROW]}
+           if COLD_ONE in rows else {}),
     }
 
 
@@ -459,7 +465,11 @@ def format_ratios(r: dict[str, float]) -> list[str]:
         f"   {verdict(r['edit_minus_no_change_s'] <= TARGET_INCREMENT_SECONDS)}",
         f"  peak RSS of any build      {r['max_build_rss_mb']:8.1f} MB target <= {TARGET_RSS_MB:g} MB"
         f"   {verdict(r['max_build_rss_mb'] <= TARGET_RSS_MB)}",
-    ]
+    ] + ([
+        f"  cold, 1 worker: peak RSS   {r['cold_one_worker_rss_mb']:8.1f} MB target <= {TARGET_RSS_MB:g} MB"
+        f"   {verdict(r['cold_one_worker_rss_mb'] <= TARGET_RSS_MB)}"
+        f" (and {1 / r['cold_one_worker_over_baseline']:.2f}x as fast as the baseline)",
+    ] if "cold_one_worker_rss_mb" in r else [])
 
 
 def say(*lines: str) -> None:
@@ -587,6 +597,14 @@ def run_benchmark(args: argparse.Namespace, work: Path) -> int:
         return build_cmd(seeds, state, workers)
 
     measure(COLD, [], before=cold_state, feedpub=True)
+    if workers and workers > 1:
+        # The same cold build without the pool: slower, but one process (the memory target).
+        def cold_one_state(i: int) -> list[str]:
+            state = work / f"cold-one-{i}"
+            state.mkdir()
+            return build_cmd(seeds, state, 1)
+
+        measure(COLD_ONE, [], before=cold_one_state, feedpub=True)
     state = work / f"cold-{args.repeat - 1}"
     rebuild = build_cmd(seeds, state, workers)
     measure(NO_CHANGE, rebuild, feedpub=True)
@@ -639,7 +657,7 @@ def run_benchmark(args: argparse.Namespace, work: Path) -> int:
             "rss_method": "sum over the process tree of last-seen VmHWM, polled every 20 ms; "
             "direct child raised to wait4 ru_maxrss",
             "load_average_end": os.getloadavg(),
-            "rows": {name: rows[name].as_dict() for name in ROWS},
+            "rows": {name: rows[name].as_dict() for name in ROWS if name in rows},
             "ratios": ratios,
             "outputs": {
                 "feedpub": {"seeds": files, "files": out_files, "bytes": out_bytes},

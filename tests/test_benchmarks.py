@@ -19,6 +19,7 @@ ROWS = (
     "stat floor",
     "naive baseline",
     "build cold",
+    "build cold, 1 worker",
     "build no change",
     "build one new seed",
     "build one edit",
@@ -30,6 +31,7 @@ RATIOS = (
     "one new seed - no change",
     "one edit - no change",
     "peak RSS of any build",
+    "cold, 1 worker: peak RSS",
 )
 
 pytestmark = pytest.mark.skipif(not MAKE_SEEDS.is_file(), reason=f"{MAKE_SEEDS} not found (../shared/bench)")
@@ -40,7 +42,7 @@ def bench(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("scale")
     saved = tmp / "bench.json"
     done = subprocess.run(
-        [sys.executable, str(SCALE), "--count", "200", "--repeat", "1", "--tmp", str(tmp), "--json", str(saved)],
+        [sys.executable, str(SCALE), "--count", "200", "--repeat", "1", "--workers", "2", "--tmp", str(tmp), "--json", str(saved)],
         capture_output=True,
         text=True,
         timeout=600,
