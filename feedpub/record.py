@@ -56,13 +56,14 @@ class RecordLine:
         )
 
 
-_json_str = json.JSONEncoder(ensure_ascii=False).encode
+# What json.dumps does for a str with ensure_ascii=False, without its Python-level dispatch.
+_json_str = json.encoder.encode_basestring
 
 
 def format_time(dt: datetime) -> str:
     """UTC, whole seconds, 'Z': the record's one time format."""
-    dt = dt.astimezone(UTC)
-    return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}Z"
+    # isoformat (in C) gives "YYYY-MM-DDTHH:MM:SS+00:00" for any UTC time: keep the first 19.
+    return dt.astimezone(UTC).isoformat(timespec="seconds")[:19] + "Z"
 
 
 def parse_time(text: str) -> datetime:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from feedpub.model import SeedSkipped
+from feedpub.record import new_line
 from feedpub.seeds import SEED_SUFFIXES, skim_file
 
 CACHE_FORMAT = 5
@@ -254,8 +255,6 @@ def read_line(seeds_dir: str, name: str, sig: str | None, agencies: tuple[str, .
     info = read_info(seeds_dir, name, sig, agencies)
     if mint is None or info.skip:
         return info.to_line()
-    from feedpub.record import new_line
-
     now, authority = mint
     line = new_line(info.key, info.fingerprint, info.mtime, now, authority)
     info.published = info.date_ts if info.date_ts is not None else line.first_seen.timestamp()
