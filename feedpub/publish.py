@@ -176,7 +176,7 @@ def build(
     try:
         record = Record.load(settings.record_path, trusted=trusted)
         # A first build (empty record) mints ids in the reader processes: see scan.read_line.
-        mint = (now.timestamp(), settings.authority()) if not len(record) else None
+        mint = (now.timestamp(), settings.authority()) if not record.has_seeds() else None
         changes = read_changes(settings, listing, rest, header.taken_ns, workers or default_workers(), progress, mint)
         report.reread = len(changes.fresh)
         state = None

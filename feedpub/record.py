@@ -197,6 +197,10 @@ class Record:
     def __len__(self) -> int:
         return self._data.count(b"\n", self._start) + sum(1 for k in self._dirty if not self._locate(k)[2])
 
+    def has_seeds(self) -> bool:
+        """Whether any seed has a line: `len` without counting 100,000 of them."""
+        return len(self._data) > self._start or bool(self._dirty)
+
     def keys(self) -> list[str]:
         """Every key, sorted (parses the whole record: for tools and tests, not builds)."""
         found = {_key_of(line) for line in self._data[self._start :].split(b"\n") if line}

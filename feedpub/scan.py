@@ -139,8 +139,11 @@ class Listing:
                 if j is None or cur[3 * i : 3 * i + 3] != old[3 * j : 3 * j + 3]:
                     changed.add(i)
         mtimes = self.numbers[1::3]
-        if mtimes and (max(mtimes) >= racy_from_ns or min(mtimes) < 0):
-            changed.update(i for i, m in enumerate(mtimes) if m >= racy_from_ns or m < 0)
+        block = 1024
+        for lo in range(0, len(mtimes), block):  # max and min of a block run in C; few blocks hold one
+            part = mtimes[lo : lo + block]
+            if max(part) >= racy_from_ns or min(part) < 0:
+                changed.update(lo + i for i, m in enumerate(part) if m >= racy_from_ns or m < 0)
         to_read = sorted((self.names[i], self.signature(i)) for i in changed)
         return to_read, sorted(before.names[j] for j in gone)
 
