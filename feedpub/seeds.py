@@ -316,7 +316,7 @@ def _read_file(path: Path | str, limit: int) -> tuple[bytes, os.stat_result]:
         # makes every read allocate 2 MiB, which costs more than reading a typical seed.
         chunks, total, want = [], 0, info.st_size + 1
         while total < limit:
-            chunk = os.read(fd, min(limit - total, max(want - total, 65536)))
+            chunk = os.read(fd, min(limit - total, want - total if want > total else 65536))
             if not chunk:
                 break
             chunks.append(chunk)
