@@ -10,7 +10,7 @@ well and a fresh clone of the project rebuilds the same feeds byte for byte:
 - `id` is minted once, at first sight, and never changes (RFC 4151 tag URI).
 - `first_seen` is the seed file's mtime when the record first met it (never after the build clock);
   it is the published date of seeds that state none.
-- `edited` is set when the seed's content fingerprint changes: the entry's `updated` date.
+- `edited` is set when the fingerprint of the seed's text changes: the entry's `updated` date.
 - `listed` says the entry has appeared in a feed, so its item page is kept up to date forever.
 The record only ever gains lines: a seed that disappears keeps its line (and its id).
 """
