@@ -15,7 +15,7 @@ import click
 
 from feedpub import __version__
 from feedpub.cli_check import check
-from feedpub.cli_options import build_options, settings_from_options, user_errors
+from feedpub.cli_options import build_options, for_terminal, settings_from_options, user_errors
 from feedpub.cli_run import serve, watch
 
 
@@ -75,9 +75,9 @@ def build(strict, quiet, as_json, wait, workers, rebuild_record, **options):
             click.echo(recover.rebuild_record(settings), err=True)
         report = run_build(settings, workers=workers, progress=ProgressLine() if show_progress else None)
     for path, reason in report.skipped:
-        click.echo(f"{path}: {reason}, skipped", err=True)
+        click.echo(for_terminal(f"{path}: {reason}, skipped"), err=True)
     for line in report.warnings + ([] if quiet else report.notices):
-        click.echo(line, err=True)
+        click.echo(for_terminal(line), err=True)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     elif not quiet:

@@ -6,12 +6,23 @@ Kept apart from cli.py so each command module can import them without import-ord
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from pathlib import Path
 
 import click
 
 from feedpub.config import ConfigError, Settings, load_settings
+
+
+# Characters a terminal acts on or hides: C0 and C1 controls (ESC starts colour and cursor codes),
+# bidirectional overrides, and the lone surrogates a file name that is not UTF-8 decodes to.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def for_terminal(text: str) -> str:
+    """A line that names user files, safe to print: such characters shown as escapes (\\x1b)."""
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def build_options(func):

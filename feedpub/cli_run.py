@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 
 import click
 
-from feedpub.cli_options import build_options, settings_from_options
+from feedpub.cli_options import build_options, for_terminal, settings_from_options
 from feedpub.config import Settings
 from feedpub.lock import build_lock, lock_path_for
 from feedpub.schedule import parse_duration, watch_loop, watch_seeds
@@ -95,7 +95,7 @@ def line_logger(quiet: bool) -> Callable[[str], None]:
     def log(line: str) -> None:
         if quiet and line.split(": ", 1)[-1].startswith("no change"):
             return
-        click.echo(line)
+        click.echo(for_terminal(line))
         sys.stdout.flush()
 
     return log
@@ -164,7 +164,7 @@ def serve(host, port, directory, rebuild, every, wait, **options):
     with stop_on_signals(stop):
         worker = None
         if rebuild:
-            log = lambda line: click.echo(f"watch: {line}", err=True)  # noqa: E731
+            log = lambda line: click.echo(for_terminal(f"watch: {line}"), err=True)  # noqa: E731
             worker = threading.Thread(target=run_watch, args=(settings, every, wait, stop, log), name="feedpub-watch")
             worker.start()
         try:

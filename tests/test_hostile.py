@@ -396,6 +396,36 @@ def test_hostile_file_names_are_published_with_working_links_or_skipped(tmp_path
     assert rss.bozo == 0 and sorted(e.link for e in rss.entries) == sorted(e.link for e in atom.entries)
 
 
+def test_a_file_name_cannot_send_control_codes_to_the_terminal(tmp_path):
+    """The skip line names the file: its escape sequences, bidi overrides and undecodable bytes
+    are printed as visible escapes, never as the codes themselves."""
+    from click.testing import CliRunner
+
+    from feedpub.cli import main
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for raw in (b"001_red\x1b[31m.txt", b"002_\xe2\x80\xaeevil.txt", b"003_lat\xe9.txt"):
+        with open(os.path.join(os.fsencode(seeds), raw), "wb") as f:
+            # The bidi override is a legal name: an empty file gets it a skip line too.
+            f.write(b"" if raw.startswith(b"002") else b"Flash News\n\nA headline\n\nThe story.\n")
+    result = CliRunner().invoke(main, ["build", "--seeds", str(seeds), "--out", str(tmp_path / "out"),
+                                       "--record", str(tmp_path / "rec.jsonl"), "--quiet"], color=True)
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 0 and len(lines) == 3, result.stderr
+    assert "001_red\\x1b[31m.txt:" in lines[0]
+    assert "002_\\u202eevil.txt:" in lines[1] and "003_lat\\udce9.txt:" in lines[2]
+    assert not [line for line in lines if re.search("[\x00-\x1f\x7f-\x9f\u202a-\u202e\ud800-\udfff]", line)]
+
+
+def test_the_watch_log_escapes_file_names_too(capsys):
+    from feedpub.cli_run import line_logger
+
+    line_logger(quiet=False)("2025-03-10T12:00:00Z wrote 0 files; skipped seeds/a\x1b]0;pwned\x07.txt: empty file")
+    out = capsys.readouterr().out
+    assert "seeds/a\\x1b]0;pwned\\x07.txt: empty file" in out and "\x1b" not in out
+
+
 # --- safe parsers: the record and the configuration ---------------------------------------------------
 
 
