@@ -119,8 +119,9 @@ def test_the_fingerprint_is_of_the_text_as_read():
     text = "Flash News\n\nReuters: Ports reopen\n\nThe port reopened on Monday. It had been shut.\n"
     fingerprint = parse_seed(text.encode(), path=PATH).fingerprint
     assert fingerprint == text_fingerprint(text) and fingerprint.startswith("text:")
-    # Saved again with other line ends, a BOM or a trailing blank line: the same text.
-    for data in (text.replace("\n", "\r\n").encode(), b"\xef\xbb\xbf" + text.encode(), (text + "\n\n").encode()):
+    # Saved again with other line ends, a BOM, a trailing blank line or spaces at line ends: the same text.
+    for data in (text.replace("\n", "\r\n").encode(), b"\xef\xbb\xbf" + text.encode(), (text + "\n\n").encode(),
+                 text.replace("\n", " \t \n").encode(), text.replace("reopen\n", "reopen  \r\n").encode()):
         assert parse_seed(data, path=PATH).fingerprint == fingerprint
     # In Windows-1252 or in UTF-8: the same text.
     accented = text.replace("Monday", "Mond\xe9y")
