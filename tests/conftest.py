@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,6 +13,17 @@ from feedpub.config import load_settings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CLOCK = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
+
+
+def http_get(port: int, path: str, headers: dict | None = None, method: str = "GET"):
+    """(response, body) of one request to a server on this machine's loopback."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(method, path, headers=headers or {})
+        resp = conn.getresponse()
+        return resp, resp.read()
+    finally:
+        conn.close()
 
 
 def seed_text(title: str, body: str = "First paragraph of the story.", header: str = "Flash News", agency: str = "Reuters") -> str:

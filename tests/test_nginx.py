@@ -7,7 +7,6 @@ answers must match `feedpub serve`: same types, 304s, gzip, nothing hidden serve
 from __future__ import annotations
 
 import gzip
-import http.client
 import os
 import shutil
 import socket
@@ -19,6 +18,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from conftest import http_get as get
 from feedpub.config import load_settings
 from feedpub.serve import TYPES
 
@@ -98,16 +98,6 @@ def nginx(project):
     yield port
     proc.terminate()
     proc.wait(timeout=10)
-
-
-def get(port, path, headers=None, method="GET"):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request(method, path, headers=headers or {})
-        resp = conn.getresponse()
-        return resp, resp.read()
-    finally:
-        conn.close()
 
 
 @pytest.mark.parametrize("name", ["flash.xml", "latest.atom", "flash.json", "index.html", "feed.xsl", "feeds.opml"])

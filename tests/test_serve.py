@@ -17,6 +17,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from conftest import http_get
 from feedpub.serve import accepts_gzip, make_server, prefers_html
 
 RSS = b"""<?xml version='1.0' encoding='UTF-8'?>
@@ -83,13 +84,7 @@ class Server:
         self.thread.start()
 
     def request(self, path, method="GET", headers=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        try:
-            conn.request(method, path, headers=headers or {})
-            resp = conn.getresponse()
-            return resp, resp.read()
-        finally:
-            conn.close()
+        return http_get(self.port, path, headers, method)
 
     def raw(self, data: bytes) -> bytes:
         with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
