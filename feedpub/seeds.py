@@ -324,7 +324,7 @@ def _read_file(path: Path | str, limit: int) -> tuple[bytes, os.stat_result]:
                 break
             chunks.append(chunk)
             total += len(chunk)
-        return (chunks[0] if len(chunks) == 1 else b"".join(chunks)), info
+        return b"".join(chunks), info  # one chunk: join hands back that very object
     except OSError as error:
         raise SeedSkipped(path, _os_reason(error)) from None
     finally:
