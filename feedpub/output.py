@@ -34,14 +34,14 @@ class Staging:
     staged: list[tuple[Path, Path]] = field(default_factory=list)  # (temporary, target)
     unchanged: list[Path] = field(default_factory=list)
 
-    def add(self, target: Path, data: bytes | list[bytes], *, durable: bool = True, compare: bool = True) -> bool:
-        """Stage `data` (bytes, or a list of parts written in turn) for `target` unless the file
-        already holds exactly these bytes.
+    def add(self, target: Path, data: bytes | Iterable[bytes], *, durable: bool = True, compare: bool = True) -> bool:
+        """Stage `data` (bytes, or parts written in turn, made as they are written if it is an
+        iterator) for `target` unless the file already holds exactly these bytes.
 
         `durable=False` skips the fsync, for derived files (the scan cache) that may be lost;
         `compare=False` skips reading the old file, for large files known to have changed.
         """
-        if isinstance(data, list) and compare:
+        if compare and not isinstance(data, (bytes, bytearray)):
             data = b"".join(data)
         if compare and read_existing(target) == data:
             self.unchanged.append(target)
@@ -51,7 +51,7 @@ class Staging:
             temp = target.parent / f"{TEMP_PREFIX}{os.getpid()}-{len(self.staged)}-{target.name}"
             with open(temp, "wb") as f:
                 self.staged.append((temp, target))
-                for part in data if isinstance(data, list) else [data]:
+                for part in [data] if isinstance(data, (bytes, bytearray)) else data:
                     f.write(part)
                 f.flush()
                 if durable:

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 from urllib.parse import quote
 
 from feedpub.config import Settings
@@ -311,7 +311,7 @@ def report_unchanged(header: CacheHeader, settings: Settings, report: BuildRepor
     return report
 
 
-def save_cache(parts: list[bytes], path: Path, report: BuildReport) -> None:
+def save_cache(parts: Iterable[bytes], path: Path, report: BuildReport) -> None:
     """The cache is an optimisation: failing to save it costs speed next time, never correctness."""
     staging = Staging()
     try:

@@ -264,7 +264,8 @@ def read_line(seeds_dir: str, name: str, sig: str | None, agencies: tuple[str, .
     return f"{info.to_line()}\n{line.to_json()}"
 
 
-def _read_chunk(seeds_dir: str, items: list[tuple[str, str | None]], agencies: tuple[str, ...], mint: Mint) -> list[str]:
+def read_chunk(seeds_dir: str, agencies: tuple[str, ...], mint: Mint, items: list[tuple[str, str | None]]) -> list[str]:
+    """`read_line` for each item: the unit of work of a reader process (feedpub.workers)."""
     return [read_line(seeds_dir, name, sig, agencies, mint) for name, sig in items]
 
 
@@ -277,39 +278,31 @@ def read_infos(
     progress: Callable[[int, int], None] | None = None,
     mint: Mint = None,
 ) -> Iterator[str]:
-    """Read the given files, in a process pool when there are many, and yield their cache lines
+    """Read the given files, in reader processes when there are many, and yield their cache lines
     in order (compact, and cheap to send between processes; see `read_line` for `mint`), the
     same for any `workers`. Yielding lets the caller file each chunk away as it arrives."""
     total = len(items)
     folder = str(seeds_dir)
-    if workers <= 1 or total < PARALLEL_FROM:
-        for i, (name, sig) in enumerate(items, start=1):
-            yield read_line(folder, name, sig, agencies, mint)
-            if progress and i % CHUNK == 0:
-                progress(i, total)
-        return
-    # Imported here: multiprocessing costs a build that reads a few files more than reading them.
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-    from multiprocessing import get_context
-
-    chunks = [items[i : i + CHUNK] for i in range(0, total, CHUNK)]
-    # forkserver, not fork: `serve --watch` builds from a thread, and forking a threaded process
-    # can copy a held lock into the child. Children start from a small server, not from us.
-    context = get_context("forkserver")
-    context.set_forkserver_preload(["feedpub.seeds"])
     done = 0
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            for result in pool.map(_read_chunk, [folder] * len(chunks), chunks, [agencies] * len(chunks), [mint] * len(chunks)):
+    if workers > 1 and total >= PARALLEL_FROM:
+        from feedpub.workers import PoolFailed, map_chunks
+
+        chunks = [items[i : i + CHUNK] for i in range(0, total, CHUNK)]
+        try:
+            for result in map_chunks(read_chunk, (folder, agencies, mint), chunks, workers):
                 yield from result
                 done += len(result)
                 if progress:
                     progress(done, total)
-    except (BrokenProcessPool, OSError):
-        # No worker processes to be had here (limits, an odd __main__, a worker killed): read the
-        # rest in this process; results come in order, so exactly the first `done` are out.
-        yield from read_infos(seeds_dir, items[done:], agencies, workers=1, progress=progress, mint=mint)
+        except PoolFailed:
+            # No reader processes to be had (limits, no interpreter to start), or one was killed:
+            # read the rest here. Results come in order, so exactly the first `done` are out.
+            pass
+    for i in range(done, total):
+        name, sig = items[i]
+        yield read_line(folder, name, sig, agencies, mint)
+        if progress and (i + 1) % CHUNK == 0:
+            progress(i + 1, total)
 
 
 @dataclass
@@ -372,22 +365,38 @@ class CacheFile:
             return None
 
     @staticmethod
-    def parts(header: CacheHeader, listing: Listing, lines: list[bytes]) -> list[bytes]:
-        """The file's bytes, in parts (written one after another, never joined in memory);
-        `lines` are the per-file lines as pieces."""
+    def parts(header: CacheHeader, listing: Listing, lines: list[bytes] | LineBlocks) -> Iterator[bytes]:
+        """The file's bytes, in parts to be written one after another (never joined in memory);
+        `lines` are the per-file lines, as pieces of bytes or as text."""
         names, numbers = listing.dumps()
-        header.sections = [len(names), len(numbers), sum(len(piece) for piece in lines)]
+        size = lines.size() if isinstance(lines, LineBlocks) else sum(len(piece) for piece in lines)
+        header.sections = [len(names), len(numbers), size]
         head = json.dumps({"format": CACHE_FORMAT, **header.__dict__}, ensure_ascii=False, separators=(",", ":"))
-        return [head.encode("utf-8", "surrogateescape") + b"\n", names, numbers, *lines]
+        yield head.encode("utf-8", "surrogateescape") + b"\n"
+        yield names
+        yield numbers
+        yield from lines
 
 
-def join_lines(lines: Iterable[str]) -> bytearray:
-    """Lines as one block of bytes, built in place (100,000 lines: one 20 MB buffer, not three)."""
-    out = bytearray()
-    for line in lines:
-        out += line.encode("utf-8", "surrogateescape")
-        out += b"\n"
-    return out
+class LineBlocks:
+    """Lines of text to be written as bytes, encoded a block at a time, so that 100,000 cache lines
+    never sit in memory twice (as text and as one 17 MB buffer of bytes)."""
+
+    BLOCK = 2048
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+
+    def size(self) -> int:
+        """The bytes it will write (an ASCII line is as long in bytes as in characters)."""
+        return len(self.lines) + sum(
+            len(line) if line.isascii() else len(line.encode("utf-8", "surrogateescape")) for line in self.lines
+        )
+
+    def __iter__(self) -> Iterator[bytes]:
+        for lo in range(0, len(self.lines), self.BLOCK):
+            block = self.lines[lo : lo + self.BLOCK]
+            yield ("\n".join(block) + "\n").encode("utf-8", "surrogateescape")
 
 
 def setup_digest(agencies: Iterable[str], seeds_dir: Path) -> str:

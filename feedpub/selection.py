@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from feedpub.config import Settings
 from feedpub.record import Record
-from feedpub.scan import CacheHeader, SeedInfo, join_lines, line_name
+from feedpub.scan import CacheHeader, LineBlocks, SeedInfo, line_name
 from feedpub.sorted_lines import splice_pieces
 
 if TYPE_CHECKING:
@@ -39,11 +39,11 @@ class State:
     # after a full look it is None, and every output is rendered again.
     dirty_keys: set[str] | None = None
 
-    def cache_lines(self, lines: bytes, gone: list[str]) -> list[bytes]:
-        """The cache's per-file lines, sorted by name, as pieces: rebuilt after a full look, else
-        the previous lines with this build's changes spliced in."""
+    def cache_lines(self, lines: bytes, gone: list[str]) -> list[bytes] | LineBlocks:
+        """The cache's per-file lines, sorted by name, as pieces: every line anew after a full
+        look, else the previous lines with this build's changes spliced in."""
         if self.replace_all:
-            return [join_lines(self.infos)]
+            return LineBlocks(self.infos)
         changes: dict[str, bytes | None] = {name: None for name in gone}
         for info in self.infos:
             changes[info.name] = info.to_line().encode("utf-8", "surrogateescape")
@@ -156,6 +156,11 @@ def update_fully(
                 winner[key] = i
         else:
             winner[key] = i
+    if minted:
+        # The readers' record lines of the winners, under the key strings `winner` already holds.
+        for key, i in winner.items():
+            if minted[i] is not None:
+                record.put_serialised(key, minted[i])
     changed: dict[str, str] = {}
     authority = settings.authority()
     top: dict[str, list[list]] = {spec.name: [] for spec in settings.feeds}
@@ -172,9 +177,8 @@ def update_fully(
             continue
         # A trusted record already holds the cached seeds as they are, with their published times;
         # a seed minted by its reader (first build) has its record line and published time too.
-        minted_line = minted[i] if minted else None
-        if minted_line is not None:
-            record.put_serialised(key, minted_line)
+        if minted and minted[i] is not None:
+            pass  # in the record already, with its published time in the line
         elif not trusted or name in fresh:
             info = SeedInfo.from_line(line)
             observe(record, info, authority, now, changed)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 from datetime import timedelta
 from pathlib import Path
 
@@ -252,8 +254,6 @@ def test_one_and_two_workers_give_the_same_bytes(project, tmp_path):
 def test_readers_killed_mid_build_leave_the_rest_to_the_build_itself(project, tmp_path, monkeypatch):
     """The pool's workers die after the first chunk came back: the build reads the rest itself
     and publishes what a one-process build publishes."""
-    import multiprocessing
-
     from feedpub import scan
 
     for i in range(400):
@@ -270,14 +270,22 @@ def test_readers_killed_mid_build_leave_the_rest_to_the_build_itself(project, tm
 
     def kill_the_workers(done: int, total: int) -> None:
         if not killed:
-            for child in multiprocessing.active_children():
-                child.kill()
-                killed.append(child.pid)
+            for pid in child_pids():
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
 
     build(other.settings(), now=CLOCK, workers=2, progress=kill_the_workers)
     assert killed and 0 < len(in_process) < 400  # the first chunks came from the pool, the rest from here
     assert other.files() == project.files()
     assert other.record.read_bytes() == project.record.read_bytes()
+
+
+def child_pids() -> list[int]:
+    """This process's children (Linux: /proc/<pid>/task/<tid>/children)."""
+    pids = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        pids += [int(pid) for pid in (task / "children").read_text().split()]
+    return pids
 
 
 def test_committed_feeds_are_up_to_date_with_the_committed_seeds_and_record(tmp_path):

@@ -1,0 +1,203 @@
+"""Reader processes for a cold build: plain child interpreters that speak over their pipes.
+
+A cold build of 100,000 seeds spends nearly all its time reading and skimming files, which one
+Python process does on one core. `map_chunks` hands chunks of file names to child processes and
+yields their results in order. Each child is `python -S -m feedpub.workers`, started with the
+parent's import path: no forkserver, no resource tracker and no site hooks, so a child costs
+about 15 MB and starts in tens of milliseconds. Started by fork+exec, children never inherit
+the parent's threads or locks (`serve --watch` builds from a thread).
+
+The protocol is frames on stdin and stdout, each a 4-byte length and a pickle:
+parent -> child: the job's fixed arguments once, then (index, chunk) per chunk, then None;
+child -> parent: (index, result) per chunk, or (index, None, traceback) if the code raised.
+A child that dies or cannot start ends the pool: the caller reads what is left itself.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import signal
+import struct
+import subprocess
+import sys
+import threading
+from typing import Callable, Iterator, Sequence
+
+_LENGTH = struct.Struct(">I")
+IN_FLIGHT = 2  # chunks queued per child: one to work on, one ready when it finishes
+
+
+class PoolFailed(Exception):
+    """The children cannot go on (one died, or none could start); results so far stand."""
+
+
+class WorkerError(Exception):
+    """The reading code raised in a child: a bug, reported with the child's traceback."""
+
+
+def _write_frame(stream, obj) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_LENGTH.pack(len(data)) + data)
+    stream.flush()
+
+
+def _read_frame(stream):
+    """The next frame's object; EOFError when the stream ends (cleanly or mid-frame)."""
+    head = stream.read(_LENGTH.size)
+    if len(head) < _LENGTH.size:
+        raise EOFError
+    (size,) = _LENGTH.unpack(head)
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return pickle.loads(data)
+
+
+def _child_env() -> dict[str, str]:
+    """The parent's environment, with its import path: a child started with -S (no site
+    module, so no .pth hooks to run) still imports this very feedpub and its dependencies."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p and os.path.isabs(p))
+    return env
+
+
+class _Child:
+    """One child process, with a thread that writes its frames: writing never waits on reading,
+    so a child blocked on a full stdout pipe cannot block the parent's next send."""
+
+    _CLOSE = object()
+
+    def __init__(self, env: dict[str, str], setup: object):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-S", "-m", "feedpub.workers"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            close_fds=True,
+        )
+        self.outbox: queue.SimpleQueue = queue.SimpleQueue()
+        self.outbox.put(setup)
+        threading.Thread(target=self._write, daemon=True).start()
+
+    def _write(self) -> None:
+        try:
+            while (frame := self.outbox.get()) is not self._CLOSE:
+                _write_frame(self.proc.stdin, frame)
+        except (OSError, ValueError):
+            pass  # the child is gone: its reader thread says so
+        finally:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+
+    def send(self, frame) -> None:
+        self.outbox.put(frame)
+
+    def stop(self) -> None:
+        """Ask it to finish, then make sure it has: a build never leaves a child behind."""
+        self.outbox.put(self._CLOSE)
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+
+
+def map_chunks(
+    function: Callable, fixed: tuple, chunks: Sequence[list], workers: int
+) -> Iterator[list]:
+    """`function(*fixed, chunk)` for each chunk, computed by `workers` children, yielded in order.
+
+    Raises PoolFailed when the children cannot go on: exactly the chunks yielded so far are done.
+    `function` must be importable by name (module and qualified name) in a child.
+    """
+    results: queue.Queue = queue.Queue()
+    next_chunk = iter(range(len(chunks)))
+    dispatch = threading.Lock()
+    children: list[_Child] = []
+
+    def feed(child: _Child) -> bool:
+        with dispatch:
+            index = next(next_chunk, None)
+        if index is None:
+            return False
+        child.send((index, chunks[index]))
+        return True
+
+    def listen(child: _Child) -> None:
+        """Pass the child's results on, and give it the next chunk for each one it returns."""
+        try:
+            while True:
+                frame = _read_frame(child.proc.stdout)
+                results.put(frame)
+                feed(child)
+        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+            results.put(None)  # it ended; fine once every chunk is in
+
+    try:
+        env = _child_env()
+        setup = (function.__module__, function.__qualname__, fixed)
+        for _ in range(max(1, min(workers, len(chunks)))):
+            children.append(_Child(env, setup))
+        for child in children:
+            for _ in range(IN_FLIGHT):
+                feed(child)
+            threading.Thread(target=listen, args=(child,), daemon=True).start()
+    except OSError as e:
+        for child in children:
+            child.stop()
+        raise PoolFailed(str(e)) from None
+
+    waiting: dict[int, list] = {}
+    try:
+        for wanted in range(len(chunks)):
+            while wanted not in waiting:
+                frame = results.get()
+                if frame is None:
+                    raise PoolFailed("a reader process ended early")
+                if len(frame) == 3:
+                    raise WorkerError(f"reading chunk {frame[0]} failed in a reader process:\n{frame[2]}")
+                waiting[frame[0]] = frame[1]
+            yield waiting.pop(wanted)
+    finally:
+        with dispatch:  # no more work handed out
+            next_chunk = iter(())
+        for child in children:
+            child.stop()
+
+
+def _serve(stdin, stdout) -> None:
+    """A child's life: import the function, then compute each chunk sent until None or EOF."""
+    import importlib
+    import traceback
+
+    module, name, fixed = _read_frame(stdin)
+    function = getattr(importlib.import_module(module), name)
+    while True:
+        try:
+            frame = _read_frame(stdin)
+        except EOFError:
+            return
+        if frame is None:
+            return
+        index, chunk = frame
+        try:
+            reply = (index, function(*fixed, chunk))
+        except Exception:
+            reply = (index, None, traceback.format_exc())
+        _write_frame(stdout, reply)
+
+
+if __name__ == "__main__":
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides what happens,
+    # and a child that sees its stdin close (the parent gone) simply ends.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        _serve(sys.stdin.buffer, sys.stdout.buffer)
+    except BrokenPipeError:
+        pass

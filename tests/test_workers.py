@@ -1,0 +1,78 @@
+"""The reader processes (feedpub.workers): real child interpreters, results in order, no leftovers."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from feedpub import scan
+from feedpub.workers import PoolFailed, WorkerError, map_chunks
+
+
+def shout(prefix: str, chunk: list[str]) -> list[str]:
+    """A chunk's work, importable by the children (this module is on their import path)."""
+    if "boom" in chunk:
+        raise ValueError("boom in a child")
+    return [f"{prefix}{item.upper()}:{os.getpid()}" for item in chunk]
+
+
+def children() -> list[int]:
+    pids = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        pids += [int(pid) for pid in (task / "children").read_text().split()]
+    return pids
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_results_come_in_order_from_child_processes(count):
+    # Uneven chunks, large ones among them: frames bigger than a pipe's buffer both ways.
+    chunks = [[f"{i}-{j}-" + "n" * (250 if i % 3 == 0 else 5) for j in range(i * 37 % 500 + 1)] for i in range(23)]
+    got = list(map_chunks(shout, (">",), chunks, count))
+    assert [[line.rsplit(":", 1)[0] for line in result] for result in got] == [
+        [f">{item.upper()}" for item in chunk] for chunk in chunks
+    ]
+    pids = {int(line.rsplit(":", 1)[1]) for result in got for line in result}
+    assert os.getpid() not in pids and len(pids) == count  # the work was done by `count` children
+    assert children() == []
+
+
+def test_an_exception_in_a_child_is_reported_with_its_traceback():
+    with pytest.raises(WorkerError, match="(?s)boom in a child.*ValueError|ValueError.*boom in a child"):
+        list(map_chunks(shout, ("",), [["a"], ["boom"], ["c"]], 2))
+    assert children() == []
+
+
+def test_stopping_early_leaves_no_child_behind():
+    results = map_chunks(shout, ("",), [[str(i)] * 50 for i in range(40)], 2)
+    assert next(results)[0].startswith("0:")
+    results.close()
+    assert children() == []
+
+
+def test_no_interpreter_to_start_is_a_pool_failure_and_the_build_reads_in_process(tmp_path, monkeypatch):
+    for i in range(30):
+        (tmp_path / f"{i:03d}_k{i}.txt").write_text(f"World\n\nStory {i}\n\nBody of story {i}.\n")
+    items = sorted(os.listdir(tmp_path))
+    expected = [scan.read_line(str(tmp_path), name, "s", ("Reuters",), None) for name in items]
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    with pytest.raises(PoolFailed):
+        list(map_chunks(shout, ("",), [["a"]], 2))
+    monkeypatch.setattr(scan, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(scan, "CHUNK", 4)
+    got = list(scan.read_infos(tmp_path, [(name, "s") for name in items], ("Reuters",), workers=2))
+    assert got == expected
+    assert children() == []
+
+
+def test_a_child_that_dies_is_a_pool_failure_after_the_results_so_far():
+    results = map_chunks(shout, ("",), [[str(i)] * 10 for i in range(20)], 2)
+    first = next(results)
+    assert first == [f"0:{first[0].split(':')[1]}"] * 10
+    for pid in children():
+        os.kill(pid, 9)
+    with pytest.raises(PoolFailed):
+        list(results)
+    assert children() == []
