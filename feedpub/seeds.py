@@ -112,6 +112,10 @@ _ZONE_HOURS = {
 _DEFAULT_A = datetime(2000, 1, 1)
 _DEFAULT_B = datetime(2004, 2, 2)
 
+# O_NONBLOCK: a FIFO dropped into seeds/ must not hang the build; it fails the S_ISREG test.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # 0 where the system has none (Windows)
+
 
 def seed_key(name: str) -> tuple[str, int | None]:
     """The key and sequence number a file name carries.
@@ -162,8 +166,7 @@ def skim_file(path: str, *, root: str, agencies: Iterable[str] = KNOWN_AGENCIES)
 
     Skips exactly what read_seed skips, with the same reasons.
     """
-    _require_inside(path, root)
-    data, info = _read_file(path, MAX_SEED_BYTES + 1)
+    data, info = _read_inside(path, root, MAX_SEED_BYTES + 1)
     return skim_seed(data, path=path, agencies=agencies), info.st_mtime
 
 
@@ -301,15 +304,33 @@ def _root_forms(root: str) -> tuple[str, str]:
     return os.path.abspath(root), os.path.realpath(root)
 
 
+def _read_inside(path: str, root: str, limit: int) -> tuple[bytes, os.stat_result]:
+    """_require_inside, then _read_file; a plain file directly in the folder (nearly every seed)
+    is opened with O_NOFOLLOW instead, which refuses a symlink without an lstat first."""
+    if _NOFOLLOW and os.path.dirname(os.path.abspath(path)) == _root_forms(os.fspath(root))[0]:
+        try:
+            fd = os.open(path, _OPEN_FLAGS | _NOFOLLOW)
+        except (OSError, ValueError):
+            pass  # a symlink, or not there at all: the general way below decides and words it
+        else:
+            return _read_open(path, fd, limit)
+    _require_inside(path, root)
+    return _read_file(path, limit)
+
+
 def _read_file(path: Path | str, limit: int) -> tuple[bytes, os.stat_result]:
     """Up to `limit` bytes of a regular file and its fstat; OS errors become SeedSkipped."""
     try:
-        # O_NONBLOCK: a FIFO dropped into seeds/ must not hang the build; it fails the S_ISREG test.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        fd = os.open(path, _OPEN_FLAGS)
     except FileNotFoundError:
         raise SeedSkipped(path, DANGLING if os.path.islink(path) else "cannot read: no such file") from None
     except OSError as error:
         raise SeedSkipped(path, _os_reason(error)) from None
+    return _read_open(path, fd, limit)
+
+
+def _read_open(path: Path | str, fd: int, limit: int) -> tuple[bytes, os.stat_result]:
+    """Up to `limit` bytes of the file open as `fd` if it is a regular one, and its fstat; closes `fd`."""
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):

@@ -9,10 +9,15 @@ replaced, kept verbatim below, on inputs made to reach both sides of every short
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 import feedpub.seeds as seeds
+from feedpub.model import SeedSkipped
 
 ANY = hsettings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -28,6 +33,39 @@ def plain_fingerprint(text: str) -> str:
 
 def plain_may_hold_xml_illegal(data: bytes, controls: int) -> bool:
     return controls > 0 or b"\x0c" in data or b"\xc2" in data or b"\xef\xbf" in data
+
+
+def plain_skim_file(path: str, *, root: str) -> tuple:
+    seeds._require_inside(path, root)
+    data, info = plain_read_file(path, seeds.MAX_SEED_BYTES + 1)
+    return seeds.skim_seed(data, path=path), info.st_mtime
+
+
+def plain_read_file(path: str, limit: int) -> tuple[bytes, os.stat_result]:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise SeedSkipped(path, seeds.DANGLING if os.path.islink(path) else "cannot read: no such file") from None
+    except OSError as error:
+        raise SeedSkipped(path, seeds._os_reason(error)) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise SeedSkipped(path, seeds.NOT_A_FILE)
+        if info.st_size >= limit:
+            raise SeedSkipped(path, seeds.TOO_LARGE)
+        chunks, total, want = [], 0, info.st_size + 1
+        while total < limit:
+            chunk = os.read(fd, min(limit - total, want - total if want > total else 65536))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        return b"".join(chunks), info
+    except OSError as error:
+        raise SeedSkipped(path, seeds._os_reason(error)) from None
+    finally:
+        os.close(fd)
 
 
 # --- inputs that reach both sides of each shortcut ---------------------------------------------
@@ -47,3 +85,66 @@ def test_the_fingerprint_is_the_plain_one(text):
 def test_the_xml_illegal_guess_is_the_plain_one(data):
     controls = seeds._count_control_bytes(data)
     assert seeds._may_hold_xml_illegal(data, controls) == plain_may_hold_xml_illegal(data, controls)
+
+
+# --- opening the file --------------------------------------------------------------------------
+
+SEED = b"World\n\nReuters: Ports reopen\n\nDate: 2025-03-03\n\nThe port reopened on Monday.\n\nIt had been shut./VOA\n"
+
+
+def outcome(read, path: str, root: str) -> tuple:
+    try:
+        return ("read", read(path, root=root))
+    except (SeedSkipped, ValueError) as error:
+        return (type(error), str(error), getattr(error, "path", None))
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A seeds folder with one of everything a scan can meet in it."""
+    seeds_dir = tmp_path / "seeds"
+    (seeds_dir / "sub").mkdir(parents=True)
+    (tmp_path / "outside.txt").write_bytes(SEED)
+    (seeds_dir / "001_plain.txt").write_bytes(SEED)
+    (seeds_dir / "002_inside.txt").symlink_to("001_plain.txt")
+    (seeds_dir / "003_outside.txt").symlink_to(tmp_path / "outside.txt")
+    (seeds_dir / "004_dangling.txt").symlink_to("gone.txt")
+    (seeds_dir / "005_folder.txt").mkdir()
+    os.mkfifo(seeds_dir / "006_fifo.txt")
+    (seeds_dir / "008_loop.txt").symlink_to("008_loop.txt")
+    (seeds_dir / "009_dirlink.txt").symlink_to("sub")
+    (seeds_dir / "010_empty.txt").write_bytes(b"")
+    (seeds_dir / "011_big.txt").write_bytes(b"a" * (seeds.MAX_SEED_BYTES + 1))
+    (seeds_dir / "sub" / "012_nested.txt").write_bytes(SEED)
+    (seeds_dir / "013_nested_link.txt").symlink_to("sub/012_nested.txt")
+    (tmp_path / "seeds_link").symlink_to("seeds")
+    return tmp_path
+
+
+NAMES = ["001_plain.txt", "002_inside.txt", "003_outside.txt", "004_dangling.txt", "005_folder.txt", "006_fifo.txt",
+         "007_missing.txt", "008_loop.txt", "009_dirlink.txt", "010_empty.txt", "011_big.txt", "sub/012_nested.txt",
+         "013_nested_link.txt", ".", "..", "", "sub/../001_plain.txt", "./001_plain.txt", "nul\0.txt", "\udcff.txt"]
+ROOTS = ["{tmp}/seeds", "{tmp}/seeds/", "{tmp}//seeds", "{tmp}/seeds/sub/..", "{tmp}/seeds_link", "seeds", "seeds/", "./seeds"]
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_opening_a_seed_is_the_plain_way(folder, monkeypatch, root):
+    """Every kind of entry, named every way, relative to every spelling of the folder."""
+    monkeypatch.chdir(folder)
+    root = root.format(tmp=folder)
+    for name in NAMES:
+        for path in (os.path.join(root, name), root + "/" + name, root + "//" + name):
+            assert outcome(seeds.skim_file, path, root) == outcome(plain_skim_file, path, root), path
+
+
+def test_a_plain_file_directly_in_the_folder_takes_the_short_way(folder, monkeypatch):
+    root = str(folder / "seeds")
+    path = os.path.join(root, "001_plain.txt")
+    expected = plain_skim_file(path, root=root)
+
+    def general_way(*args):
+        raise AssertionError("took the general way")
+
+    monkeypatch.setattr(seeds, "_require_inside", general_way)
+    monkeypatch.setattr(seeds, "_read_file", general_way)
+    assert seeds.skim_file(path, root=root) == expected
