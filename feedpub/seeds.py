@@ -625,6 +625,10 @@ def _dateline(paragraph: str) -> re.Match[str] | None:
     start = paragraph[:2]
     if not (start.isalpha() and start.isupper()):
         return None
+    # Nor without its dash; the regex would try dozens of places and dates to find that out.
+    head = paragraph[:120]
+    if "-" not in head and "–" not in head and "—" not in head:
+        return None
     match = _DATELINE.match(paragraph, 0, 120)
     if match and match.group("place").upper() == match.group("place"):
         return match
@@ -639,7 +643,7 @@ def _date_line(line: str, notes: list[str]) -> tuple[bool, datetime | None]:
     """Whether a headline-area line is a date line ("Date: ...", "Published ...", "March 9, 2025"),
     and the full date it states (None for an incomplete or unreadable one)."""
     labelled = _LABELLED_DATE.fullmatch(line)
-    if labelled and any(ch.isdigit() for ch in line):
+    if labelled and any(map(str.isdigit, line)):
         date = _parse_date(labelled.group(1))
         if date is None:
             notes.append(f"date not understood: {line[:80]!r}")

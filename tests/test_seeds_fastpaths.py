@@ -14,7 +14,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
 
 import feedpub.seeds as seeds
 from feedpub.model import SeedSkipped
@@ -33,6 +33,16 @@ def plain_fingerprint(text: str) -> str:
 
 def plain_may_hold_xml_illegal(data: bytes, controls: int) -> bool:
     return controls > 0 or b"\x0c" in data or b"\xc2" in data or b"\xef\xbf" in data
+
+
+def plain_dateline(paragraph: str):
+    start = paragraph[:2]
+    if not (start.isalpha() and start.isupper()):
+        return None
+    match = seeds._DATELINE.match(paragraph, 0, 120)
+    if match and match.group("place").upper() == match.group("place"):
+        return match
+    return None
 
 
 def plain_skim_file(path: str, *, root: str) -> tuple:
@@ -85,6 +95,28 @@ def test_the_fingerprint_is_the_plain_one(text):
 def test_the_xml_illegal_guess_is_the_plain_one(data):
     controls = seeds._count_control_bytes(data)
     assert seeds._may_hold_xml_illegal(data, controls) == plain_may_hold_xml_illegal(data, controls)
+
+
+DATELINE_PIECES = st.sampled_from(["LIMA", "NEW YORK", "AFP", "AP:", "Geneva", " ", ", ", "Aug 14", "March 3, 2025", "(Reuters)",
+                                   "(AFP)", "(", ")", "-", "--", "–", "—", " - ", " – ", " — ", "x" * 40, "\n", "é", "Talks resume."])
+
+
+def match_facts(match) -> tuple | None:
+    return match and (match.span(), match.groupdict())
+
+
+@ANY
+@given(pieces=st.lists(DATELINE_PIECES, max_size=12), pad=st.integers(0, 130))
+@example(pieces=["LIMA", "-", " "], pad=114)  # the last place for the dash and its space
+@example(pieces=["LIMA", "-", " "], pad=115)
+@example(pieces=["LIMA", " – "], pad=0)
+@example(pieces=["LIMA", " — "], pad=0)
+def test_the_dateline_is_the_plain_one(pieces, pad):
+    """Dashes before, at and after the 120 characters the dateline may take (spaces may pad it)."""
+    paragraph = "".join(pieces)
+    first = pieces[0] if pieces else ""
+    for text in (paragraph, first + " " * pad + paragraph[len(first):], first + "y" * pad + paragraph[len(first):]):
+        assert match_facts(seeds._dateline(text)) == match_facts(plain_dateline(text))
 
 
 # --- opening the file --------------------------------------------------------------------------
