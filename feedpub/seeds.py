@@ -556,11 +556,13 @@ def _is_headline_copy(block: str, title: str, known: frozenset[str]) -> bool:
 
 def _split_agency(headline: str, known: frozenset[str]) -> tuple[str | None, str]:
     """("Reuters", "Putin wants ...") from "Reuters: Putin wants ..."; only known agencies count."""
-    if ":" not in headline[:42]:
+    if headline.find(":", 0, 42) < 0:
         return None, headline
     match = _AGENCY_PREFIX.match(headline)
-    if match and match.group(1).strip().casefold() in known:
-        return match.group(1).strip(), headline[match.end() :]
+    if match:
+        name = match.group(1).strip()
+        if name.casefold() in known:
+            return name, headline[match.end() :]
     return None, headline
 
 
@@ -708,4 +710,6 @@ def _with_fixed_zone(date: datetime) -> datetime | None:
         return date.replace(tzinfo=timezone.utc)
     if abs(offset) >= timedelta(hours=24):
         return None
+    if date.tzinfo is timezone.utc:
+        return date  # as it comes from an ISO date in UTC; replace() would only copy it
     return date.replace(tzinfo=timezone.utc if not offset else timezone(offset))

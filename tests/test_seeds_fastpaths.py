@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,18 @@ def plain_dateline(paragraph: str):
     if match and match.group("place").upper() == match.group("place"):
         return match
     return None
+
+
+def plain_with_fixed_zone(date: datetime) -> datetime | None:
+    try:
+        offset = date.utcoffset()
+    except (ValueError, OverflowError):
+        return None
+    if offset is None:
+        return date.replace(tzinfo=timezone.utc)
+    if abs(offset) >= timedelta(hours=24):
+        return None
+    return date.replace(tzinfo=timezone.utc if not offset else timezone(offset))
 
 
 def plain_skim_file(path: str, *, root: str) -> tuple:
@@ -117,6 +130,21 @@ def test_the_dateline_is_the_plain_one(pieces, pad):
     first = pieces[0] if pieces else ""
     for text in (paragraph, first + " " * pad + paragraph[len(first):], first + "y" * pad + paragraph[len(first):]):
         assert match_facts(seeds._dateline(text)) == match_facts(plain_dateline(text))
+
+
+ZONES = st.sampled_from([None, timezone.utc, timezone(timedelta(0)), timezone(timedelta(0), "Z"), timezone(timedelta(hours=2)),
+                         timezone(timedelta(hours=-23, minutes=-59)), timezone(timedelta(hours=2), "CEST")])
+
+
+def date_facts(date: datetime | None) -> tuple | None:
+    return date and (repr(date), date.fold, type(date))
+
+
+@ANY
+@given(date=st.datetimes(timezones=ZONES), fold=st.integers(0, 1))
+def test_the_fixed_zone_is_the_plain_one(date, fold):
+    date = date.replace(fold=fold)
+    assert date_facts(seeds._with_fixed_zone(date)) == date_facts(plain_with_fixed_zone(date))
 
 
 # --- opening the file --------------------------------------------------------------------------
