@@ -98,10 +98,10 @@ def file_signature(path: Path) -> str | None:
         return None
 
 
-def scan_seed_folder(seeds_dir: Path) -> Listing:
+def scan_seed_folder(seeds_dir: Path, *, stat: bool = True) -> Listing:
     """Every candidate seed file; a missing or unreadable folder is the user's error (exit 2)."""
     try:
-        return list_files(seeds_dir)
+        return list_files(seeds_dir, stat=stat)
     except FileNotFoundError:
         raise InputError(f"{seeds_dir}: seeds folder not found (use --seeds DIR)") from None
     except NotADirectoryError:
@@ -156,18 +156,19 @@ def build(
     now = (now or datetime.now(UTC)).astimezone(UTC)
     report = BuildReport()
     scan_started = time.time_ns()
-    listing = scan_seed_folder(settings.seeds_dir)
-    report.seeds = len(listing)
     cache_path = cache_path_for(settings.record_path)
     digests = Digests.of(settings)
     header, handle = CacheFile.load_header(cache_path)
+    known = header is not None and header.setup == digests.setup
+    # Without a usable cache every file is read, and its fstat then: no stat calls beforehand.
+    listing = scan_seed_folder(settings.seeds_dir, stat=known)
+    report.seeds = len(listing)
     record_sig = file_signature(settings.record_path)
-    digest = listing.digest()
-    if header is not None and nothing_changed(header, digests, record_sig, digest, settings.out_dir, listing):
+    if known and nothing_changed(header, digests, record_sig, listing.digest(), settings.out_dir, listing):
         handle.close()
         return report_unchanged(header, settings, report)
 
-    rest = CacheFile.read_rest(handle, header) if header is not None and header.setup == digests.setup else None
+    rest = CacheFile.read_rest(handle, header) if known else None
     if handle is not None:
         handle.close()
     if rest is None:
@@ -178,6 +179,8 @@ def build(
         # A first build (empty record) mints ids in the reader processes: see scan.read_line.
         mint = (now.timestamp(), settings.authority()) if not record.has_seeds() else None
         changes = read_changes(settings, listing, rest, header.taken_ns, workers or default_workers(), progress, mint)
+        if not known:
+            listing.fill(str(settings.seeds_dir), changes.fresh)
         report.reread = len(changes.fresh)
         state = None
         if trusted and header.selection == digests.selection:
@@ -206,7 +209,7 @@ def build(
         rendering=digests.rendering,
         taken_ns=scan_started,
         record_sig=file_signature(settings.record_path) or "",
-        digest=digest,
+        digest=listing.digest(),
         top=state.top,
         outputs={name: file_signature(settings.out_dir / name) or "" for name, _ in outputs},
         skipped=[list(item) for item in state.skipped],
@@ -249,7 +252,7 @@ def read_changes(
     """Read the files that are new, changed or racy since the last scan (all of them without one)."""
     if rest is None:
         lines, gone = b"", []
-        to_read = sorted((name, listing.signature(i)) for i, name in enumerate(listing.names))
+        to_read = sorted(listing.names)
     else:
         before, lines = rest
         to_read, gone = listing.changes_since(before, taken_ns - RACY_NS)
@@ -260,7 +263,7 @@ def read_changes(
         minted.append(record_line.encode("utf-8") if record_line else None)
     old = {}
     if lines:
-        for name in [name for name, _ in to_read] + gone:
+        for name in to_read + gone:
             raw = find(lines, name, line_name)
             if raw is not None:
                 old[name] = SeedInfo.from_line(raw.decode("utf-8", "surrogateescape"))

@@ -28,7 +28,7 @@ from typing import Callable, Iterable, Iterator
 
 from feedpub.model import SeedSkipped
 from feedpub.record import new_line
-from feedpub.seeds import SEED_SUFFIXES, skim_file
+from feedpub.seeds import SEED_SUFFIXES, read_seed_bytes, skim_seed
 
 CACHE_FORMAT = 5
 RACY_NS = 2_000_000_000  # mtime this close to the previous scan: re-read, timestamps may be coarse
@@ -102,12 +102,8 @@ class Listing:
     def newest_mtime_ns(self) -> int:
         return max(self.numbers[1::3], default=0)
 
-    def signature(self, i: int) -> str | None:
-        n = self.numbers
-        return f"{n[3 * i]}:{n[3 * i + 1]}:{n[3 * i + 2]}" if n[3 * i] >= 0 else None
-
     def changes_since(self, before: "Listing", racy_from_ns: int) -> tuple[list[tuple[str, str | None]], list[str]]:
-        """Compare with the previous scan: (files to read, with their signatures; names gone).
+        """Compare with the previous scan: (names of the files to read, names gone), both sorted.
 
         To read: new files, files whose size, mtime or inode changed, files stat could not
         see, and racy ones (modified at or after `racy_from_ns`). A folder lists its files in a
@@ -144,8 +140,27 @@ class Listing:
             part = mtimes[lo : lo + block]
             if max(part) >= racy_from_ns or min(part) < 0:
                 changed.update(lo + i for i, m in enumerate(part) if m >= racy_from_ns or m < 0)
-        to_read = sorted((self.names[i], self.signature(i)) for i in changed)
-        return to_read, sorted(before.names[j] for j in gone)
+        return sorted(self.names[i] for i in changed), sorted(before.names[j] for j in gone)
+
+    def fill(self, folder: str, lines: list[str]) -> None:
+        """The numbers of a listing made without stat (a cold build), from the cache lines of every
+        file (sorted by name): the signature the read's fstat gave, else a stat now (a file that
+        could not be opened)."""
+        numbers = array("q", bytes(24 * len(self.names)))
+        for i, line in zip(sorted(range(len(self.names)), key=self.names.__getitem__), lines, strict=True):
+            name, sig, _ = line.split("\t", 2)
+            if name != self.names[i]:
+                raise ValueError(f"cache line for {name!r} where {self.names[i]!r} was listed")
+            if sig:
+                size, mtime_ns, ino = map(int, sig.split(":"))
+            else:
+                try:
+                    st = os.stat(os.path.join(folder, name))
+                    size, mtime_ns, ino = st.st_size, st.st_mtime_ns, st.st_ino
+                except OSError:
+                    size, mtime_ns, ino = self.MISSING
+            numbers[3 * i], numbers[3 * i + 1], numbers[3 * i + 2] = size, mtime_ns, ino
+        self.numbers = numbers
 
     def dumps(self) -> tuple[bytes, bytes]:
         """(names, numbers) as the cache stores them."""
@@ -208,8 +223,12 @@ def _nth_kept(k: int, removed: list[int]) -> int:
     return position
 
 
-def list_files(seeds_dir: Path) -> Listing:
-    """Every candidate seed file (not dotfiles; .txt and .md) with its size, mtime and inode."""
+def list_files(seeds_dir: Path, *, stat: bool = True) -> Listing:
+    """Every candidate seed file (not dotfiles; .txt and .md) with its size, mtime and inode.
+
+    With `stat=False` only the names are listed (a cold build: reading every file fstats it
+    anyway, see `Listing.fill`), which spares 100,000 stat calls.
+    """
     names: list[str] = []
     numbers = array("q")
     add_name, add_numbers = names.append, numbers.extend
@@ -218,32 +237,40 @@ def list_files(seeds_dir: Path) -> Listing:
             name = entry.name
             if name[0] == "." or not name.endswith(SEED_SUFFIXES):
                 continue
-            try:
-                st = entry.stat()
-                add_numbers((st.st_size, st.st_mtime_ns, st.st_ino))
-            except OSError:
-                add_numbers(Listing.MISSING)
+            if stat:
+                try:
+                    st = entry.stat()
+                    add_numbers((st.st_size, st.st_mtime_ns, st.st_ino))
+                except OSError:
+                    add_numbers(Listing.MISSING)
             add_name(name)
     return Listing(names, numbers)
 
 
-def read_info(seeds_dir: str, name: str, sig: str | None, agencies: tuple[str, ...]) -> SeedInfo:
-    """Read one file and keep only the facts the scan needs (never the body): see seeds.skim_seed."""
+def read_info(seeds_dir: str, name: str, agencies: tuple[str, ...]) -> SeedInfo:
+    """Read one file and keep only the facts the scan needs (never the body): see seeds.skim_seed.
+    Its signature is the fstat of the very file read ("" when it could not be opened)."""
     if _BAD_NAME.search(name):
-        return SeedInfo(name, sig or "", skip=BAD_NAME)
+        return SeedInfo(name, "", skip=BAD_NAME)
+    path = os.path.join(seeds_dir, name)
     try:
-        facts, mtime = skim_file(os.path.join(seeds_dir, name), root=seeds_dir, agencies=agencies)
+        data, st = read_seed_bytes(path, root=seeds_dir)
     except SeedSkipped as e:
-        return SeedInfo(name, sig or "", skip=e.reason)
+        return SeedInfo(name, "", skip=e.reason)
+    sig = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+    try:
+        facts = skim_seed(data, path=path, agencies=agencies)
+    except SeedSkipped as e:
+        return SeedInfo(name, sig, skip=e.reason)
     return SeedInfo(
         name,
-        sig or "",
+        sig,
         key=facts.key,
         seq=facts.seq if facts.seq is not None else -1,
         category=facts.category or "",
         date_ts=facts.date.timestamp() if facts.date else None,
         fingerprint=facts.fingerprint,
-        mtime=mtime,
+        mtime=st.st_mtime,
         warning="; ".join(facts.warnings),
     )
 
@@ -251,11 +278,11 @@ def read_info(seeds_dir: str, name: str, sig: str | None, agencies: tuple[str, .
 Mint = tuple[float, str] | None  # (the build's clock as a timestamp, tagging authority)
 
 
-def read_line(seeds_dir: str, name: str, sig: str | None, agencies: tuple[str, ...], mint: Mint) -> str:
+def read_line(seeds_dir: str, name: str, agencies: tuple[str, ...], mint: Mint) -> str:
     """A file's cache line. With `mint` (a first build: the record is empty) the line also gets
     the seed's published time and, after a line feed, its new record line: minting ids here, in
     the worker processes, spares the parent 100,000 parses and serialisations."""
-    info = read_info(seeds_dir, name, sig, agencies)
+    info = read_info(seeds_dir, name, agencies)
     if mint is None or info.skip:
         return info.to_line()
     now, authority = mint
@@ -264,14 +291,14 @@ def read_line(seeds_dir: str, name: str, sig: str | None, agencies: tuple[str, .
     return f"{info.to_line()}\n{line.to_json()}"
 
 
-def read_chunk(seeds_dir: str, agencies: tuple[str, ...], mint: Mint, items: list[tuple[str, str | None]]) -> list[str]:
-    """`read_line` for each item: the unit of work of a reader process (feedpub.workers)."""
-    return [read_line(seeds_dir, name, sig, agencies, mint) for name, sig in items]
+def read_chunk(seeds_dir: str, agencies: tuple[str, ...], mint: Mint, names: list[str]) -> list[str]:
+    """`read_line` for each file: the unit of work of a reader process (feedpub.workers)."""
+    return [read_line(seeds_dir, name, agencies, mint) for name in names]
 
 
 def read_infos(
     seeds_dir: Path,
-    items: list[tuple[str, str | None]],
+    names: list[str],
     agencies: tuple[str, ...],
     *,
     workers: int = 1,
@@ -281,13 +308,13 @@ def read_infos(
     """Read the given files, in reader processes when there are many, and yield their cache lines
     in order (compact, and cheap to send between processes; see `read_line` for `mint`), the
     same for any `workers`. Yielding lets the caller file each chunk away as it arrives."""
-    total = len(items)
+    total = len(names)
     folder = str(seeds_dir)
     done = 0
     if workers > 1 and total >= PARALLEL_FROM:
         from feedpub.workers import PoolFailed, map_chunks
 
-        chunks = [items[i : i + CHUNK] for i in range(0, total, CHUNK)]
+        chunks = [names[i : i + CHUNK] for i in range(0, total, CHUNK)]
         try:
             for result in map_chunks(read_chunk, (folder, agencies, mint), chunks, workers):
                 yield from result
@@ -299,8 +326,7 @@ def read_infos(
             # read the rest here. Results come in order, so exactly the first `done` are out.
             pass
     for i in range(done, total):
-        name, sig = items[i]
-        yield read_line(folder, name, sig, agencies, mint)
+        yield read_line(folder, names[i], agencies, mint)
         if progress and (i + 1) % CHUNK == 0:
             progress(i + 1, total)
 

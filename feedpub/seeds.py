@@ -161,13 +161,11 @@ def parse_seed(data: bytes, *, path: Path, agencies: Iterable[str] = KNOWN_AGENC
     return _parse_text(text, path, _agency_names(tuple(agencies)), notes)
 
 
-def skim_file(path: str, *, root: str, agencies: Iterable[str] = KNOWN_AGENCIES) -> tuple[SeedFacts, float]:
-    """What a scan needs of one seed file (see `skim_seed`), and the file's mtime as read.
-
-    Skips exactly what read_seed skips, with the same reasons.
-    """
-    data, info = _read_inside(path, root, MAX_SEED_BYTES + 1)
-    return skim_seed(data, path=path, agencies=agencies), info.st_mtime
+def read_seed_bytes(path: str, *, root: str) -> tuple[bytes, os.stat_result]:
+    """A seed file's bytes and the fstat of the file read: the scan's first half, `skim_seed`
+    the second. SeedSkipped, with read_seed's reasons, for what is skipped before parsing (a
+    link out of the folder, not a regular file, too large, unreadable)."""
+    return _read_inside(path, root, MAX_SEED_BYTES + 1)
 
 
 def skim_seed(data: bytes, *, path: Path | str, agencies: Iterable[str] = KNOWN_AGENCIES) -> SeedFacts:

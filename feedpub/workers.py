@@ -7,7 +7,8 @@ parent's import path: no forkserver, no resource tracker and no site hooks, so a
 about 20 MB and starts in tens of milliseconds; the parent reads chunks too. Started by fork+exec, children never inherit
 the parent's threads or locks (`serve --watch` builds from a thread).
 
-The protocol is frames on stdin and stdout, each a 4-byte length and a pickle:
+The protocol is frames on stdin and stdout, each a 4-byte length and JSON (not pickle: the
+package unpickles nothing; file names that are not UTF-8 travel as surrogates):
 parent -> child: the job's fixed arguments once, then (index, chunk) per chunk, then None;
 child -> parent: (index, result) per chunk, or (index, None, traceback) if the code raised.
 A child that dies or cannot start ends the pool: the caller reads what is left itself.
@@ -15,8 +16,8 @@ A child that dies or cannot start ends the pool: the caller reads what is left i
 
 from __future__ import annotations
 
+import json
 import os
-import pickle
 import queue
 import signal
 import struct
@@ -38,7 +39,7 @@ class WorkerError(Exception):
 
 
 def _write_frame(stream, obj) -> None:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
     stream.write(_LENGTH.pack(len(data)) + data)
     stream.flush()
 
@@ -52,7 +53,7 @@ def _read_frame(stream):
     data = stream.read(size)
     if len(data) < size:
         raise EOFError
-    return pickle.loads(data)
+    return json.loads(data.decode("utf-8", "surrogatepass"))
 
 
 def _child_env() -> dict[str, str]:
@@ -117,7 +118,8 @@ def map_chunks(
     This process takes a chunk whenever the next result it owes is not in yet, so it never sits
     idle, and one core costs one child fewer (about 20 MB). Raises PoolFailed when a child cannot
     go on: exactly the chunks yielded so far are done. `function` must be importable by name
-    (module and qualified name) in a child.
+    (module and qualified name) in a child, and its arguments plain JSON values (strings,
+    numbers, None, and lists or tuples of them).
     """
     results: queue.Queue = queue.Queue()
     next_chunk = iter(range(len(chunks)))
@@ -140,7 +142,7 @@ def map_chunks(
                 frame = _read_frame(child.proc.stdout)
                 results.put(frame)
                 feed(child)
-        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+        except (EOFError, OSError, ValueError):
             results.put(None)  # it ended; fine once every chunk is in
 
     try:
@@ -188,6 +190,7 @@ def _serve(stdin, stdout) -> None:
     import traceback
 
     module, name, fixed = _read_frame(stdin)
+    fixed = [tuple(arg) if isinstance(arg, list) else arg for arg in fixed]  # JSON made the tuples lists
     function = getattr(importlib.import_module(module), name)
     while True:
         try:

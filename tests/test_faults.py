@@ -624,7 +624,7 @@ def reads_with(monkeypatch, hook):
     import feedpub.publish
     import feedpub.scan
 
-    for module, name, phase in ((feedpub.scan, "skim_file", "scan"), (feedpub.publish, "read_seed", "full")):
+    for module, name, phase in ((feedpub.scan, "read_seed_bytes", "scan"), (feedpub.publish, "read_seed", "full")):
         real = getattr(module, name)
 
         def wrapped(path, *args, _real=real, _phase=phase, **kwargs):

@@ -1,4 +1,5 @@
-"""The scan's comparison of two listings (scan.Listing.changes_since) against a plain oracle."""
+"""The scan's listings: their comparison (scan.Listing.changes_since) against a plain oracle, and
+the listing a cold build fills in from its reads (no stat calls) against a listing with stat."""
 
 from __future__ import annotations
 
@@ -6,7 +7,12 @@ from array import array
 
 from hypothesis import given, settings as hsettings, strategies as st
 
-from feedpub.scan import Listing
+import os
+import time
+
+from conftest import CLOCK, Project, seed_text
+from feedpub.publish import build, cache_path_for
+from feedpub.scan import CacheFile, Listing, list_files
 
 RACY_FROM = 1_000
 
@@ -22,9 +28,7 @@ def oracle(now: list, before: list) -> tuple[list, list]:
     """What must be read (new, changed, unseen or racy files) and what is gone, by brute force."""
     old = dict(before)
     to_read = sorted(
-        (name, None if triple[0] < 0 else f"{triple[0]}:{triple[1]}:{triple[2]}")
-        for name, triple in now
-        if old.get(name) != triple or triple[1] >= RACY_FROM or triple[1] < 0
+        name for name, triple in now if old.get(name) != triple or triple[1] >= RACY_FROM or triple[1] < 0
     )
     names = {name for name, _ in now}
     return to_read, sorted(name for name, _ in before if name not in names)
@@ -62,5 +66,28 @@ def test_a_name_added_in_the_middle_of_a_large_folder():
     before = [(f"{i:06d}.txt", (10, i, i)) for i in range(5000)]
     now = before[:2500] + [("new.txt", (5, 7, 9))] + before[2500:]
     now[4000] = (now[4000][0], (11, 4000, 4000))
-    assert listing(now).changes_since(listing(before), 10**9) == (
-        [("003999.txt", "11:4000:4000"), ("new.txt", "5:7:9")], [])
+    assert listing(now).changes_since(listing(before), 10**9) == (["003999.txt", "new.txt"], [])
+
+
+def test_a_cold_build_lists_what_a_stat_of_every_file_lists(project: Project):
+    """A cold build lists names only and takes each file's numbers from the fstat of its read (or a
+    stat, for a file it could not open): the cache must hold what stat-ing every file gives, so
+    that the next build finds nothing changed."""
+    for i in range(30):
+        project.add(f"{i:03d}_k{i}.txt", seed_text(f"Story {i}"))
+    project.add("100_empty.txt", "")  # read, then skipped
+    (project.seeds / "101_folder.txt").mkdir()  # opened, not a file
+    (project.seeds / "102_dangling.txt").symlink_to(project.seeds / "nowhere.txt")  # cannot open
+    (project.seeds / "103_link.txt").symlink_to(project.seeds / "005_k5.txt")
+    project.add("104_bad\x1bname.txt", seed_text("Bad name"))  # skipped before any read
+    past = time.time() - 60  # nothing racy: the second build may conclude "nothing changed"
+    for path in project.seeds.iterdir():
+        if not path.is_symlink():
+            os.utime(path, (past, past))
+    build(project.settings(), now=CLOCK, workers=1)
+    header, handle = CacheFile.load_header(cache_path_for(project.record))
+    cached, _ = CacheFile.read_rest(handle, header)
+    listed = list_files(project.seeds)
+    assert (cached.names, cached.numbers.tolist()) == (listed.names, listed.numbers.tolist())
+    assert listed.numbers.tolist().count(-1) == 3  # the dangling link's numbers
+    assert build(project.settings(), now=CLOCK, workers=1).reread == 0

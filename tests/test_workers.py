@@ -64,13 +64,13 @@ def test_no_interpreter_to_start_is_a_pool_failure_and_the_build_reads_in_proces
     for i in range(30):
         (tmp_path / f"{i:03d}_k{i}.txt").write_text(f"World\n\nStory {i}\n\nBody of story {i}.\n")
     items = sorted(os.listdir(tmp_path))
-    expected = [scan.read_line(str(tmp_path), name, "s", ("Reuters",), None) for name in items]
+    expected = [scan.read_line(str(tmp_path), name, ("Reuters",), None) for name in items]
     monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
     with pytest.raises(PoolFailed):
         list(map_chunks(shout, ("",), [["a"]], 2))
     monkeypatch.setattr(scan, "PARALLEL_FROM", 1)
     monkeypatch.setattr(scan, "CHUNK", 4)
-    got = list(scan.read_infos(tmp_path, [(name, "s") for name in items], ("Reuters",), workers=2))
+    got = list(scan.read_infos(tmp_path, items, ("Reuters",), workers=2))
     assert got == expected
     assert children() == []
 
