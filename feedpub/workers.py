@@ -58,9 +58,12 @@ def _read_frame(stream):
 
 def _child_env() -> dict[str, str]:
     """The parent's environment, with its import path: a child started with -S (no site
-    module, so no .pth hooks to run) still imports this very feedpub and its dependencies."""
+    module, so no .pth hooks to run) still imports this very feedpub and its dependencies.
+    The folder holding this feedpub comes first: an editable install finds it through a
+    site hook, not through sys.path."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p and os.path.isabs(p))
+    env["PYTHONPATH"] = os.pathsep.join([here, *(p for p in sys.path if p and os.path.isabs(p))])
     return env
 
 

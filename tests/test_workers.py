@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -85,3 +86,33 @@ def test_a_child_that_dies_is_a_pool_failure_after_the_results_so_far():
     with pytest.raises(PoolFailed):
         list(results)
     assert children() == []
+
+
+def test_children_import_this_feedpub_when_a_site_hook_found_it(tmp_path):
+    """An editable install finds feedpub through a hook, not sys.path; the children, started
+    without site hooks, must still import the same package (else every build reads alone)."""
+    package = Path(scan.__file__).parent
+    (tmp_path / "seeds").mkdir()
+    for i in range(8):
+        (tmp_path / "seeds" / f"{i:03d}_k{i}.txt").write_text(f"World\n\nStory {i}\n\nBody {i}.\n")
+    script = f"""
+import importlib.util, os, sys
+sys.path = [p for p in sys.path if p and not os.path.isdir(os.path.join(p, "feedpub"))]
+class Hook:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name == "feedpub":
+            return importlib.util.spec_from_file_location(
+                name, {str(package / "__init__.py")!r}, submodule_search_locations=[{str(package)!r}])
+sys.meta_path.insert(0, Hook)
+from feedpub.scan import read_chunk
+from feedpub.workers import map_chunks
+folder = {str(tmp_path / "seeds")!r}
+chunks = [[name] for name in sorted(os.listdir(folder))]
+got = list(map_chunks(read_chunk, (folder, ("Reuters",), None), chunks, 2))
+assert got == [read_chunk(folder, ("Reuters",), None, chunk) for chunk in chunks]
+print("ok")
+"""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-S", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.stdout == "ok\n", done.stderr
