@@ -178,7 +178,9 @@ def build(
         record = Record.load(settings.record_path, trusted=trusted)
         # A first build (empty record) mints ids in the reader processes: see scan.read_line.
         mint = (now.timestamp(), settings.authority()) if not record.has_seeds() else None
-        changes = read_changes(settings, listing, rest, header.taken_ns, workers or default_workers(), progress, mint)
+        changes = read_changes(
+            settings, listing, rest, header.taken_ns, workers or default_workers(), progress, mint, report.notices.append
+        )
         if not known:
             listing.fill(str(settings.seeds_dir), changes.fresh)
         report.reread = len(changes.fresh)
@@ -247,7 +249,7 @@ class Changes:
 
 
 def read_changes(
-    settings: Settings, listing: Listing, rest, taken_ns: int, workers: int, progress, mint
+    settings: Settings, listing: Listing, rest, taken_ns: int, workers: int, progress, mint, notice
 ) -> Changes:
     """Read the files that are new, changed or racy since the last scan (all of them without one)."""
     if rest is None:
@@ -257,7 +259,8 @@ def read_changes(
         before, lines = rest
         to_read, gone = listing.changes_since(before, taken_ns - RACY_NS)
     fresh, minted = [], []
-    for item in read_infos(settings.seeds_dir, to_read, settings.agencies, workers=workers, progress=progress, mint=mint):
+    items = read_infos(settings.seeds_dir, to_read, settings.agencies, workers=workers, progress=progress, mint=mint, notice=notice)
+    for item in items:
         line, _, record_line = item.partition("\n")
         fresh.append(line)
         minted.append(record_line.encode("utf-8") if record_line else None)

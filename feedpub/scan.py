@@ -304,10 +304,12 @@ def read_infos(
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
     mint: Mint = None,
+    notice: Callable[[str], None] | None = None,
 ) -> Iterator[str]:
     """Read the given files, in reader processes when there are many, and yield their cache lines
     in order (compact, and cheap to send between processes; see `read_line` for `mint`), the
-    same for any `workers`. Yielding lets the caller file each chunk away as it arrives."""
+    same for any `workers`. Yielding lets the caller file each chunk away as it arrives.
+    `notice` hears of reader processes that failed (the build reads their share itself)."""
     total = len(names)
     folder = str(seeds_dir)
     done = 0
@@ -316,15 +318,15 @@ def read_infos(
 
         chunks = [names[i : i + CHUNK] for i in range(0, total, CHUNK)]
         try:
-            for result in map_chunks(read_chunk, (folder, agencies, mint), chunks, workers):
+            for result in map_chunks(read_chunk, (folder, agencies, mint), chunks, workers, notice):
                 yield from result
                 done += len(result)
                 if progress:
                     progress(done, total)
-        except PoolFailed:
-            # No reader processes to be had (limits, no interpreter to start), or one was killed:
-            # read the rest here. Results come in order, so exactly the first `done` are out.
-            pass
+        except PoolFailed as e:
+            # No reader process to be had (process limits, no interpreter to start): read here.
+            if notice:
+                notice(f"no reader process could start ({e}); the build read every seed itself")
     for i in range(done, total):
         yield read_line(folder, names[i], agencies, mint)
         if progress and (i + 1) % CHUNK == 0:

@@ -11,7 +11,7 @@ The protocol is frames on stdin and stdout, each a 4-byte length and JSON (not p
 package unpickles nothing; file names that are not UTF-8 travel as surrogates):
 parent -> child: the job's fixed arguments once, then (index, chunk) per chunk, then None;
 child -> parent: (index, result) per chunk, or (index, None, traceback) if the code raised.
-A child that dies or cannot start ends the pool: the caller reads what is left itself.
+A child that dies leaves its chunks to the parent; if none can start, the caller reads alone.
 """
 
 from __future__ import annotations
@@ -113,21 +113,26 @@ class _Child:
 
 
 def map_chunks(
-    function: Callable, fixed: tuple, chunks: Sequence[list], workers: int
+    function: Callable,
+    fixed: tuple,
+    chunks: Sequence[list],
+    workers: int,
+    notice: Callable[[str], None] | None = None,
 ) -> Iterator[list]:
     """`function(*fixed, chunk)` for each chunk, yielded in order, computed by `workers` processes:
     this one and `workers - 1` children.
 
     This process takes a chunk whenever the next result it owes is not in yet, so it never sits
-    idle, and one core costs one child fewer (about 20 MB). Raises PoolFailed when a child cannot
-    go on: exactly the chunks yielded so far are done. `function` must be importable by name
-    (module and qualified name) in a child, and its arguments plain JSON values (strings,
-    numbers, None, and lists or tuples of them).
+    idle, and one core costs one child fewer (about 20 MB). A child that dies leaves its chunks
+    to this process (`notice` hears of it); PoolFailed means no child could start. `function`
+    must be importable by name (module and qualified name) in a child, and its arguments plain
+    JSON values (strings, numbers, None, and lists or tuples of them).
     """
-    results: queue.Queue = queue.Queue()
+    results: queue.Queue = queue.Queue()  # frames from the children; a _Child when one has ended
     next_chunk = iter(range(len(chunks)))
     dispatch = threading.Lock()
     children: list[_Child] = []
+    owner: dict[int, _Child] = {}  # chunk -> the child it was given to
 
     def take() -> int | None:
         with dispatch:
@@ -136,6 +141,7 @@ def map_chunks(
     def feed(child: _Child) -> None:
         index = take()
         if index is not None:
+            owner[index] = child
             child.send((index, chunks[index]))
 
     def listen(child: _Child) -> None:
@@ -146,7 +152,7 @@ def map_chunks(
                 results.put(frame)
                 feed(child)
         except (EOFError, OSError, ValueError):
-            results.put(None)  # it ended; fine once every chunk is in
+            results.put(child)  # it ended: at the end of the job, or killed
 
     try:
         env = _child_env()
@@ -163,9 +169,13 @@ def map_chunks(
         raise PoolFailed(str(e)) from None
 
     waiting: dict[int, list] = {}
+    ended: set[_Child] = set()
     try:
         for wanted in range(len(chunks)):
             while wanted not in waiting:
+                if owner.get(wanted) in ended:  # its child died with it: do it here
+                    waiting[wanted] = function(*fixed, chunks[wanted])
+                    continue
                 try:
                     frame = results.get_nowait()
                 except queue.Empty:
@@ -174,11 +184,15 @@ def map_chunks(
                         waiting[index] = function(*fixed, chunks[index])
                         continue
                     frame = results.get()  # every chunk is handed out: wait for the children
-                if frame is None:
-                    raise PoolFailed("a reader process ended early")
-                if len(frame) == 3:
+                if isinstance(frame, _Child):
+                    ended.add(frame)
+                    if notice:
+                        notice(f"a reader process ended early (exit status {frame.proc.wait()}); "
+                               "its seeds were read by the build itself")
+                elif len(frame) == 3:
                     raise WorkerError(f"reading chunk {frame[0]} failed in a reader process:\n{frame[2]}")
-                waiting[frame[0]] = frame[1]
+                else:
+                    waiting[frame[0]] = frame[1]
             yield waiting.pop(wanted)
     finally:
         with dispatch:  # no more work handed out

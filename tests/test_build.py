@@ -275,7 +275,7 @@ def test_readers_killed_mid_build_leave_the_rest_to_the_build_itself(project, tm
                 killed.append(pid)
 
     build(other.settings(), now=CLOCK, workers=2, progress=kill_the_workers)
-    assert killed and 0 < len(in_process) < 400  # the first chunks came from the pool, the rest from here
+    assert killed and 0 < len(in_process) < 400  # the first chunks came from a child, the rest from here
     assert other.files() == project.files()
     assert other.record.read_bytes() == project.record.read_bytes()
 

@@ -71,20 +71,25 @@ def test_no_interpreter_to_start_is_a_pool_failure_and_the_build_reads_in_proces
         list(map_chunks(shout, ("",), [["a"]], 2))
     monkeypatch.setattr(scan, "PARALLEL_FROM", 1)
     monkeypatch.setattr(scan, "CHUNK", 4)
-    got = list(scan.read_infos(tmp_path, items, ("Reuters",), workers=2))
+    notices = []
+    got = list(scan.read_infos(tmp_path, items, ("Reuters",), workers=2, notice=notices.append))
     assert got == expected
+    assert len(notices) == 1 and notices[0].startswith("no reader process could start ([Errno 2] No such file")
+    assert notices[0].endswith("; the build read every seed itself")
     assert children() == []
 
 
-def test_a_child_that_dies_is_a_pool_failure_after_the_results_so_far():
+def test_a_child_that_dies_leaves_its_chunks_to_this_process():
     # The child's chunks take a while: after it sent the first, it still owes others when killed.
-    results = map_chunks(shout, ("",), [["slow"] * 10 for i in range(20)], 2)
+    notices = []
+    results = map_chunks(shout, ("",), [["slow", str(i)] for i in range(20)], 2, notices.append)
     first = next(results)  # a child's: each child is given its first chunks before this process takes any
     assert first[0].split(":")[1] != str(os.getpid())
     for pid in children():
         os.kill(pid, 9)
-    with pytest.raises(PoolFailed):
-        list(results)
+    rest = list(results)
+    assert [[line.split(":")[0] for line in result] for result in [first, *rest]] == [["SLOW", str(i)] for i in range(20)]
+    assert notices == ["a reader process ended early (exit status -9); its seeds were read by the build itself"]
     assert children() == []
 
 
