@@ -26,6 +26,17 @@ def http_get(port: int, path: str, headers: dict | None = None, method: str = "G
         conn.close()
 
 
+def child_pids() -> list[int]:
+    """The pids of this process's children (Linux: /proc/<pid>/task/<tid>/children)."""
+    pids = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        try:
+            pids += [int(pid) for pid in (task / "children").read_text().split()]
+        except FileNotFoundError:
+            pass  # that thread has just ended
+    return pids
+
+
 def seed_text(title: str, body: str = "First paragraph of the story.", header: str = "Flash News", agency: str = "Reuters") -> str:
     """A well-formed seed document."""
     prefix = f"{agency}: " if agency else ""

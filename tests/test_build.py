@@ -13,7 +13,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from conftest import CLOCK, Project, seed_text
+from conftest import CLOCK, Project, child_pids, seed_text
 from feedpub.publish import InputError, build, cache_path_for
 from feedpub.record import Record
 
@@ -278,14 +278,6 @@ def test_readers_killed_mid_build_leave_the_rest_to_the_build_itself(project, tm
     assert killed and 0 < len(in_process) < 400  # the first chunks came from a child, the rest from here
     assert other.files() == project.files()
     assert other.record.read_bytes() == project.record.read_bytes()
-
-
-def child_pids() -> list[int]:
-    """This process's children (Linux: /proc/<pid>/task/<tid>/children)."""
-    pids = []
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        pids += [int(pid) for pid in (task / "children").read_text().split()]
-    return pids
 
 
 def test_committed_feeds_are_up_to_date_with_the_committed_seeds_and_record(tmp_path):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import child_pids
 from feedpub import scan
 from feedpub.workers import PoolFailed, WorkerError, map_chunks
 
@@ -28,13 +29,6 @@ def parent_pid(monkeypatch):
     monkeypatch.setenv("TEST_PARENT", str(os.getpid()))
 
 
-def children() -> list[int]:
-    pids = []
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        pids += [int(pid) for pid in (task / "children").read_text().split()]
-    return pids
-
-
 @pytest.mark.parametrize("count", [1, 2, 3])
 def test_results_come_in_order_from_child_processes(count):
     # Uneven chunks, large ones among them: frames bigger than a pipe's buffer both ways.
@@ -45,20 +39,20 @@ def test_results_come_in_order_from_child_processes(count):
     ]
     pids = {int(line.rsplit(":", 1)[1]) for result in got for line in result}
     assert len(pids) == count  # by this process and count - 1 children, each given chunks first
-    assert children() == []
+    assert child_pids() == []
 
 
 def test_an_exception_in_a_child_is_reported_with_its_traceback():
     with pytest.raises(WorkerError, match="(?s)ValueError: boom in a child"):
         list(map_chunks(shout, ("",), [["boom"]] * 4, 2))  # the child's first chunk raises
-    assert children() == []
+    assert child_pids() == []
 
 
 def test_stopping_early_leaves_no_child_behind():
     results = map_chunks(shout, ("",), [[str(i)] * 50 for i in range(40)], 2)
     assert next(results)[0].startswith("0:")
     results.close()
-    assert children() == []
+    assert child_pids() == []
 
 
 def test_no_interpreter_to_start_is_a_pool_failure_and_the_build_reads_in_process(tmp_path, monkeypatch):
@@ -76,7 +70,7 @@ def test_no_interpreter_to_start_is_a_pool_failure_and_the_build_reads_in_proces
     assert got == expected
     assert len(notices) == 1 and notices[0].startswith("no reader process could start ([Errno 2] No such file")
     assert notices[0].endswith("; the build read every seed itself")
-    assert children() == []
+    assert child_pids() == []
 
 
 def test_a_child_that_dies_leaves_its_chunks_to_this_process():
@@ -85,12 +79,12 @@ def test_a_child_that_dies_leaves_its_chunks_to_this_process():
     results = map_chunks(shout, ("",), [["slow", str(i)] for i in range(20)], 2, notices.append)
     first = next(results)  # a child's: each child is given its first chunks before this process takes any
     assert first[0].split(":")[1] != str(os.getpid())
-    for pid in children():
+    for pid in child_pids():
         os.kill(pid, 9)
     rest = list(results)
     assert [[line.split(":")[0] for line in result] for result in [first, *rest]] == [["SLOW", str(i)] for i in range(20)]
     assert notices == ["a reader process ended early (exit status -9); its seeds were read by the build itself"]
-    assert children() == []
+    assert child_pids() == []
 
 
 def test_children_import_this_feedpub_when_a_site_hook_found_it(tmp_path):
