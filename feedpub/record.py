@@ -18,6 +18,7 @@ The record only ever gains lines: a seed that disappears keeps its line (and its
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -88,6 +89,24 @@ def new_line(key: str, fingerprint: str, mtime: float, now: float, authority: st
     """The line a key gets at first sight: first_seen = the file's mtime, never after the clock."""
     seen = whole_seconds(datetime.fromtimestamp(min(mtime, now), UTC))
     return RecordLine(key, tag_uri(authority, seen, key), seen, fingerprint)
+
+
+def new_line_json(key: str, fingerprint: str, mtime: float, now: float, authority: str) -> tuple[str, float]:
+    """`new_line(...).to_json()` and its first_seen as a timestamp, without the dataclass and the
+    datetime arithmetic in between: a first build mints 100,000 of these (14 us each the long
+    way, about 4 here; a property test holds the two ways equal)."""
+    ts = min(mtime, now)
+    d = datetime.fromtimestamp(ts, UTC)  # rounds to the microsecond, half to even
+    second = math.floor(ts)
+    if d.microsecond == 0 and ts - second >= 0.5:
+        second += 1  # rounded up into the next second
+    stamp = f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}"
+    specific = key if _PLAIN.fullmatch(key) else quote(key, safe="-._~/")
+    tag = f"tag:{authority},{stamp[:10]}:{specific}"
+    return (
+        f'{{"key": {_json_str(key)}, "id": {_json_str(tag)}, "first_seen": "{stamp}Z", '
+        f'"fingerprint": {_json_str(fingerprint)}, "edited": null, "listed": false}}'
+    ), float(second)
 
 
 _KEY_PREFIX = b'{"key": "'

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from feedpub.model import SeedSkipped
-from feedpub.record import new_line
+from feedpub.record import new_line_json
 from feedpub.seeds import SEED_SUFFIXES, read_seed_bytes, skim_seed
 
 CACHE_FORMAT = 5
@@ -146,21 +146,16 @@ class Listing:
         """The numbers of a listing made without stat (a cold build), from the cache lines of every
         file (sorted by name): the signature the read's fstat gave, else a stat now (a file that
         could not be opened)."""
-        numbers = array("q", bytes(24 * len(self.names)))
-        for i, line in zip(sorted(range(len(self.names)), key=self.names.__getitem__), lines, strict=True):
-            name, sig, _ = line.split("\t", 2)
-            if name != self.names[i]:
-                raise ValueError(f"cache line for {name!r} where {self.names[i]!r} was listed")
-            if sig:
-                size, mtime_ns, ino = map(int, sig.split(":"))
-            else:
-                try:
-                    st = os.stat(os.path.join(folder, name))
-                    size, mtime_ns, ino = st.st_size, st.st_mtime_ns, st.st_ino
-                except OSError:
-                    size, mtime_ns, ino = self.MISSING
-            numbers[3 * i], numbers[3 * i + 1], numbers[3 * i + 2] = size, mtime_ns, ino
-        self.numbers = numbers
+        names = self.names
+        sigs = [""] * len(names)
+        for i, line in zip(sorted(range(len(names)), key=names.__getitem__), lines, strict=True):
+            cut = line.index("\t")
+            if line[:cut] != names[i]:
+                raise ValueError(f"cache line for {line[:cut]!r} where {names[i]!r} was listed")
+            sig = line[cut + 1 : line.index("\t", cut + 1)]
+            sigs[i] = sig or _stat_signature(os.path.join(folder, names[i]))
+        # One join and one split: 300,000 numbers parsed in C, not stored one by one.
+        self.numbers = array("q", map(int, ":".join(sigs).split(":"))) if sigs else array("q")
 
     def dumps(self) -> tuple[bytes, bytes]:
         """(names, numbers) as the cache stores them."""
@@ -173,6 +168,14 @@ class Listing:
         if len(listing.numbers) != 3 * len(listing.names):
             raise ValueError("listing sections disagree")
         return listing
+
+
+def _stat_signature(path: str) -> str:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "-1:-1:-1"  # Listing.MISSING
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
 def _common_ends(a: list[str], b: list[str]) -> tuple[int, int]:
@@ -286,9 +289,9 @@ def read_line(seeds_dir: str, name: str, agencies: tuple[str, ...], mint: Mint) 
     if mint is None or info.skip:
         return info.to_line()
     now, authority = mint
-    line = new_line(info.key, info.fingerprint, info.mtime, now, authority)
-    info.published = info.date_ts if info.date_ts is not None else line.first_seen.timestamp()
-    return f"{info.to_line()}\n{line.to_json()}"
+    line, first_seen = new_line_json(info.key, info.fingerprint, info.mtime, now, authority)
+    info.published = info.date_ts if info.date_ts is not None else first_seen
+    return f"{info.to_line()}\n{line}"
 
 
 def read_chunk(seeds_dir: str, agencies: tuple[str, ...], mint: Mint, names: list[str]) -> list[str]:

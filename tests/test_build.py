@@ -12,10 +12,11 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from hypothesis import given, settings as hsettings, strategies as st
 
 from conftest import CLOCK, Project, child_pids, seed_text
 from feedpub.publish import InputError, build, cache_path_for
-from feedpub.record import Record
+from feedpub.record import Record, new_line, new_line_json
 
 REPO = Path(__file__).resolve().parents[1]
 TAG_URI = re.compile(r"^tag:[a-z0-9.-]+,\d{4}-\d{2}-\d{2}:[A-Za-z0-9._~/%-]+$")  # RFC 4151, as minted here
@@ -371,3 +372,16 @@ def test_ids_minted_by_the_readers_equal_ids_minted_by_the_record(project, tmp_p
     build(other.settings(), now=CLOCK, workers=workers)
     assert other.record.read_bytes() == project.record.read_bytes()
     assert other.files() == project.files()
+
+
+NEAR_WHOLE = st.builds(lambda s, f: s + f, st.integers(-2_000_000_000, 4_000_000_000),
+                       st.sampled_from([0.0, 0.5, 0.4999995, 0.4999996, 0.9999994, 0.9999995, 0.9999996, 1e-7, 0.123456]))
+
+
+@hsettings(max_examples=500, deadline=None)
+@given(key=st.text(min_size=1, max_size=20), mtime=NEAR_WHOLE | st.floats(-2e9, 4e9),
+       now=NEAR_WHOLE | st.floats(-2e9, 4e9), authority=st.sampled_from(["news.example.org", "xn--bcher-kva.example"]))
+def test_the_readers_short_way_to_a_record_line_is_the_long_way(key, mtime, now, authority):
+    line, first_seen = new_line_json(key, "text:0f", mtime, now, authority)
+    long_way = new_line(key, "text:0f", mtime, now, authority)
+    assert (line, first_seen) == (long_way.to_json(), long_way.first_seen.timestamp())
