@@ -9,6 +9,7 @@ import hashlib
 import heapq
 import os
 import time
+from array import array
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,7 +28,7 @@ from feedpub.scan import (
     SeedInfo,
     line_name,
     list_files,
-    read_infos,
+    read_chunks,
     setup_digest,
     signature,
 )
@@ -181,8 +182,6 @@ def build(
         changes = read_changes(
             settings, listing, rest, header.taken_ns, workers or default_workers(), progress, mint, report.notices.append
         )
-        if not known:
-            listing.fill(str(settings.seeds_dir), changes.fresh)
         report.reread = len(changes.fresh)
         state = None
         if trusted and header.selection == digests.selection:
@@ -254,16 +253,24 @@ def read_changes(
     """Read the files that are new, changed or racy since the last scan (all of them without one)."""
     if rest is None:
         lines, gone = b"", []
-        to_read = sorted(listing.names)
+        to_read = listing.names  # in directory order, for the listing's numbers: sorted below
     else:
         before, lines = rest
         to_read, gone = listing.changes_since(before, taken_ns - RACY_NS)
-    fresh, minted = [], []
-    items = read_infos(settings.seeds_dir, to_read, settings.agencies, workers=workers, progress=progress, mint=mint, notice=notice)
-    for item in items:
-        line, _, record_line = item.partition("\n")
-        fresh.append(line)
-        minted.append(record_line.encode("utf-8") if record_line else None)
+    fresh, minted, numbers = [], [], array("q")
+    chunks = read_chunks(settings.seeds_dir, to_read, settings.agencies, workers=workers, progress=progress, mint=mint, notice=notice)
+    for chunk_lines, chunk_numbers in chunks:
+        numbers.extend(chunk_numbers)
+        for item in chunk_lines:
+            line, _, record_line = item.partition("\n")
+            fresh.append(line)
+            minted.append(record_line.encode("utf-8") if record_line else None)
+    if rest is None:
+        # Every file was read, and fstat-ed as it was: that is the listing's numbers (a cold build
+        # lists names only). The lines go by name, as the cache keeps them.
+        listing.numbers = numbers
+        order = sorted(range(len(fresh)), key=to_read.__getitem__)
+        fresh, minted = [fresh[i] for i in order], [minted[i] for i in order]
     old = {}
     if lines:
         for name in to_read + gone:

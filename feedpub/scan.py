@@ -142,21 +142,6 @@ class Listing:
                 changed.update(lo + i for i, m in enumerate(part) if m >= racy_from_ns or m < 0)
         return sorted(self.names[i] for i in changed), sorted(before.names[j] for j in gone)
 
-    def fill(self, folder: str, lines: list[str]) -> None:
-        """The numbers of a listing made without stat (a cold build), from the cache lines of every
-        file (sorted by name): the signature the read's fstat gave, else a stat now (a file that
-        could not be opened)."""
-        names = self.names
-        sigs = [""] * len(names)
-        for i, line in zip(sorted(range(len(names)), key=names.__getitem__), lines, strict=True):
-            cut = line.index("\t")
-            if line[:cut] != names[i]:
-                raise ValueError(f"cache line for {line[:cut]!r} where {names[i]!r} was listed")
-            sig = line[cut + 1 : line.index("\t", cut + 1)]
-            sigs[i] = sig or _stat_signature(os.path.join(folder, names[i]))
-        # One join and one split: 300,000 numbers parsed in C, not stored one by one.
-        self.numbers = array("q", map(int, ":".join(sigs).split(":"))) if sigs else array("q")
-
     def dumps(self) -> tuple[bytes, bytes]:
         """(names, numbers) as the cache stores them."""
         return "\n".join(self.names).encode("utf-8", "surrogateescape"), self.numbers.tobytes()
@@ -230,7 +215,7 @@ def list_files(seeds_dir: Path, *, stat: bool = True) -> Listing:
     """Every candidate seed file (not dotfiles; .txt and .md) with its size, mtime and inode.
 
     With `stat=False` only the names are listed (a cold build: reading every file fstats it
-    anyway, see `Listing.fill`), which spares 100,000 stat calls.
+    anyway, see `read_chunk`), which spares 100,000 stat calls.
     """
     names: list[str] = []
     numbers = array("q")
@@ -294,12 +279,22 @@ def read_line(seeds_dir: str, name: str, agencies: tuple[str, ...], mint: Mint) 
     return f"{info.to_line()}\n{line}"
 
 
-def read_chunk(seeds_dir: str, agencies: tuple[str, ...], mint: Mint, names: list[str]) -> list[str]:
-    """`read_line` for each file: the unit of work of a reader process (feedpub.workers)."""
-    return [read_line(seeds_dir, name, agencies, mint) for name in names]
+def read_chunk(seeds_dir: str, agencies: tuple[str, ...], mint: Mint, names: list[str]) -> tuple[list[str], list[int]]:
+    """`read_line` for each file, and each file's size, mtime (ns) and inode one after another,
+    from the fstat of its read (or a stat, for a file that could not be opened): the unit of work
+    of a reader process (feedpub.workers)."""
+    lines: list[str] = []
+    numbers: list[int] = []
+    for name in names:
+        line = read_line(seeds_dir, name, agencies, mint)
+        start = line.index("\t") + 1
+        sig = line[start : line.index("\t", start)] or _stat_signature(os.path.join(seeds_dir, name))
+        numbers += map(int, sig.split(":"))
+        lines.append(line)
+    return lines, numbers
 
 
-def read_infos(
+def read_chunks(
     seeds_dir: Path,
     names: list[str],
     agencies: tuple[str, ...],
@@ -308,11 +303,10 @@ def read_infos(
     progress: Callable[[int, int], None] | None = None,
     mint: Mint = None,
     notice: Callable[[str], None] | None = None,
-) -> Iterator[str]:
-    """Read the given files, in reader processes when there are many, and yield their cache lines
-    in order (compact, and cheap to send between processes; see `read_line` for `mint`), the
-    same for any `workers`. Yielding lets the caller file each chunk away as it arrives.
-    `notice` hears of reader processes that failed (the build reads their share itself)."""
+) -> Iterator[tuple[list[str], list[int]]]:
+    """`read_chunk` over the given files, in reader processes when there are many, chunk by chunk
+    in order, the same for any `workers`: their cache lines (see `read_line` for `mint`) and
+    numbers. `notice` hears of reader processes that failed (the build reads their share itself)."""
     total = len(names)
     folder = str(seeds_dir)
     done = 0
@@ -321,19 +315,20 @@ def read_infos(
 
         chunks = [names[i : i + CHUNK] for i in range(0, total, CHUNK)]
         try:
-            for result in map_chunks(read_chunk, (folder, agencies, mint), chunks, workers, notice):
-                yield from result
-                done += len(result)
+            for lines, numbers in map_chunks(read_chunk, (folder, agencies, mint), chunks, workers, notice):
+                yield lines, numbers
+                done += len(lines)
                 if progress:
                     progress(done, total)
         except PoolFailed as e:
             # No reader process to be had (process limits, no interpreter to start): read here.
             if notice:
                 notice(f"no reader process could start ({e}); the build read every seed itself")
-    for i in range(done, total):
-        yield read_line(folder, names[i], agencies, mint)
-        if progress and (i + 1) % CHUNK == 0:
-            progress(i + 1, total)
+    for lo in range(done, total, CHUNK):
+        chunk = read_chunk(folder, agencies, mint, names[lo : lo + CHUNK])
+        yield chunk
+        if progress:
+            progress(lo + len(chunk[0]), total)
 
 
 @dataclass

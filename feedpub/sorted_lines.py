@@ -41,6 +41,13 @@ def find(data: bytes, key: str, key_of: KeyOf) -> bytes | None:
 def splice_pieces(data: bytes, changes: Mapping[str, bytes | None], key_of: KeyOf, start: int = 0) -> list[bytes]:
     """`data[start:]` with each changed key's line replaced, inserted (new key) or removed (None),
     as pieces to write one after another (joining them would copy 20 MB for nothing)."""
+    if start >= len(data):  # no lines to splice into (a first build): the new ones, in order
+        pieces = []
+        for key in sorted(changes):
+            line = changes[key]
+            if line is not None:
+                pieces += (line, b"\n")
+        return pieces
     pieces, pos = [], start
     for key in sorted(changes):
         start, end, found = locate(data, key, key_of, pos)

@@ -66,7 +66,8 @@ def test_no_interpreter_to_start_is_a_pool_failure_and_the_build_reads_in_proces
     monkeypatch.setattr(scan, "PARALLEL_FROM", 1)
     monkeypatch.setattr(scan, "CHUNK", 4)
     notices = []
-    got = list(scan.read_infos(tmp_path, items, ("Reuters",), workers=2, notice=notices.append))
+    got = [line for lines, _ in scan.read_chunks(tmp_path, items, ("Reuters",), workers=2, notice=notices.append)
+           for line in lines]
     assert got == expected
     assert len(notices) == 1 and notices[0].startswith("no reader process could start ([Errno 2] No such file")
     assert notices[0].endswith("; the build read every seed itself")
@@ -108,8 +109,8 @@ from feedpub.scan import read_chunk
 from feedpub.workers import map_chunks
 folder = {str(tmp_path / "seeds")!r}
 chunks = [[name] for name in sorted(os.listdir(folder))]
-got = list(map_chunks(read_chunk, (folder, ("Reuters",), None), chunks, 2))
-assert got == [read_chunk(folder, ("Reuters",), None, chunk) for chunk in chunks]
+got = [list(result) for result in map_chunks(read_chunk, (folder, ("Reuters",), None), chunks, 2)]
+assert got == [list(read_chunk(folder, ("Reuters",), None, chunk)) for chunk in chunks]
 print("ok")
 """
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
