@@ -2,14 +2,15 @@
 
 A cold build of 100,000 seeds spends nearly all its time reading and skimming files, which one
 Python process does on one core. `map_chunks` hands chunks of file names to child processes and
-yields their results in order. Each child is `python -S -m feedpub.workers`, started with the
-parent's import path: no forkserver, no resource tracker and no site hooks, so a child costs
-about 20 MB and starts in tens of milliseconds; the parent reads chunks too. Started by fork+exec, children never inherit
-the parent's threads or locks (`serve --watch` builds from a thread).
+yields their results in order; the parent reads chunks too. Each child is `python -S -m
+feedpub.workers`, started with the parent's import path: no forkserver, no resource tracker
+and no site hooks, so a child costs about 20 MB and starts in tens of milliseconds. Started by
+fork+exec, children never inherit the parent's threads or locks (`serve --watch` builds from a
+thread).
 
 The protocol is frames on stdin and stdout, each a 4-byte length and JSON (not pickle: the
 package unpickles nothing; file names that are not UTF-8 travel as surrogates):
-parent -> child: the job's fixed arguments once, then (index, chunk) per chunk, then None;
+parent -> child: the job's fixed arguments once, then (index, chunk) per chunk, then end of file;
 child -> parent: (index, result) per chunk, or (index, None, traceback) if the code raised.
 A child that dies leaves its chunks to the parent; if none can start, the caller reads alone.
 """
@@ -31,7 +32,7 @@ IN_FLIGHT = 2  # chunks queued per child: one to work on, one ready when it fini
 
 
 class PoolFailed(Exception):
-    """The children cannot go on (one died, or none could start); results so far stand."""
+    """No child process could start: the caller does all the work itself."""
 
 
 class WorkerError(Exception):
