@@ -187,9 +187,12 @@ def build(
         if trusted and header.selection == digests.selection:
             state = update_incrementally(header, record, changes, settings, now)
         if state is None:
-            every, fresh_names = changes.every_line(), changes.fresh_names()
-            # The readers' record lines line up with `every` when every line was read this time.
-            minted = changes.minted if every is changes.fresh and any(changes.minted) else None
+            every = changes.every_line()
+            # Every line was read this time (no names to check), and then the readers' record lines
+            # line up with them.
+            all_fresh = every is changes.fresh
+            fresh_names = None if all_fresh else changes.fresh_names()
+            minted = changes.minted if all_fresh and any(changes.minted) else None
             changes.lines, changes.fresh, changes.minted = b"", [], []  # the full look rewrites every line: let these go
             state = update_fully(record, every, fresh_names, trusted, settings, now, minted)
             del minted  # the record holds those lines now

@@ -122,10 +122,36 @@ def update_incrementally(header: CacheHeader, record: Record, changes: Changes, 
     return State(top, changed, sorted(skipped), sorted(warnings), header.dup_keys, infos, dirty_keys=dirty_keys)
 
 
+class _Newest:
+    """Each feed's newest entries among those offered, kept to a few at a time as they come."""
+
+    def __init__(self, settings: Settings):
+        self.feeds = settings.feeds
+        self.top: dict[str, list[list]] = {spec.name: [] for spec in settings.feeds}
+        self._feeds_for: dict[str, list] = {}  # category -> the feeds that take it
+
+    def offer(self, category: str, published: float, seq: int, key: str, name: str) -> None:
+        specs = self._feeds_for.get(category)
+        if specs is None:
+            specs = self._feeds_for[category] = [spec for spec in self.feeds if spec.accepts(category or None)]
+        for spec in specs:
+            rows = self.top[spec.name]
+            rows.append([published, seq, key, name])
+            if len(rows) > 4 * spec.limit:
+                rows.sort(key=_row_sort)
+                del rows[spec.limit :]
+
+    def result(self) -> dict[str, list[list]]:
+        for spec in self.feeds:
+            self.top[spec.name].sort(key=_row_sort)
+            del self.top[spec.name][spec.limit :]
+        return self.top
+
+
 def update_fully(
     record: Record,
     lines: list[str],
-    fresh: set[str],
+    fresh: set[str] | None,
     trusted: bool,
     settings: Settings,
     now: datetime,
@@ -133,9 +159,15 @@ def update_fully(
 ) -> State:
     """Look at every seed: resolve keys two files claim, update the record, choose each feed's entries.
 
-    `lines` are the cache lines of every file, sorted by name; `fresh` names those read this time;
-    `minted[i]`, on a first build, is the record line the readers made for `lines[i]`. Two passes over the lines, parsing one at a time: 100,000 seeds never sit in memory as objects.
+    `lines` are the cache lines of every file, sorted by name; `fresh` names those read this time
+    (None: all of them); `minted[i]`, on a first build, is the record line the readers made for
+    `lines[i]`. The lines are parsed one at a time: 100,000 seeds never sit in memory as objects.
     """
+    if minted is not None:
+        state = _first_build(record, lines, minted, settings)
+        if state is not None:
+            return state
+    # Two passes: the first finds which file speaks for each key.
     skipped, warnings = [], []
     # key -> index of the line of the file that speaks for it: an int, not (seq, name), because
     # 100,000 of these are alive at once; the rare duplicate looks its rival up again.
@@ -163,8 +195,7 @@ def update_fully(
                 record.put_serialised(key, minted[i])
     changed: dict[str, str] = {}
     authority = settings.authority()
-    top: dict[str, list[list]] = {spec.name: [] for spec in settings.feeds}
-    feeds_for: dict[str, list] = {}  # category -> the feeds that take it
+    newest = _Newest(settings)
     for i, line in enumerate(lines):
         # Split, not SeedInfo.from_line: most lines need no more than these fields.
         name, _, key, seq, category, _, _, _, skip, _, published = line.split("\t")
@@ -179,22 +210,34 @@ def update_fully(
         # a seed minted by its reader (first build) has its record line and published time too.
         if minted and minted[i] is not None:
             pass  # in the record already, with its published time in the line
-        elif not trusted or name in fresh:
+        elif not trusted or fresh is None or name in fresh:
             info = SeedInfo.from_line(line)
             observe(record, info, authority, now, changed)
             lines[i] = info.to_line()
             published = info.published
-        specs = feeds_for.get(category)
-        if specs is None:
-            specs = feeds_for[category] = [spec for spec in settings.feeds if spec.accepts(category or None)]
-        for spec in specs:
-            rows = top[spec.name]
-            rows.append([float(published), int(seq), key, name])
-            if len(rows) > 4 * spec.limit:  # keep the newest few as we go
-                rows.sort(key=_row_sort)
-                del rows[spec.limit :]
-    for spec in settings.feeds:
-        top[spec.name].sort(key=_row_sort)
-        del top[spec.name][spec.limit :]
+        newest.offer(category, float(published), int(seq), key, name)
     del winner
-    return State(top, changed, sorted(skipped), sorted(warnings), sorted(dups), lines, replace_all=True)
+    return State(newest.result(), changed, sorted(skipped), sorted(warnings), sorted(dups), lines, replace_all=True)
+
+
+def _first_build(record: Record, lines: list[str], minted: list[bytes | None], settings: Settings) -> State | None:
+    """`update_fully` when the readers minted every seed's record line, in one pass over the lines:
+    nothing to observe, and unless two files claim one key (then None: the two passes decide), no
+    file loses to another."""
+    skipped, warnings = [], []
+    winner: dict[str, int] = {}
+    newest = _Newest(settings)
+    for i, line in enumerate(lines):
+        name, _, key, seq, category, _, _, _, skip, warning, published = line.split("\t")
+        if skip:
+            skipped.append((name, skip))
+            continue
+        if key in winner or minted[i] is None:
+            return None
+        winner[key] = i
+        if warning:
+            warnings.append((name, warning))
+        newest.offer(category, float(published), int(seq), key, name)
+    for key, i in winner.items():
+        record.put_serialised(key, minted[i])
+    return State(newest.result(), {}, sorted(skipped), sorted(warnings), [], lines, replace_all=True)
