@@ -165,7 +165,8 @@ def build(
     listing = scan_seed_folder(settings.seeds_dir, stat=known)
     report.seeds = len(listing)
     record_sig = file_signature(settings.record_path)
-    if known and nothing_changed(header, digests, record_sig, listing.digest(), settings.out_dir, listing):
+    digest = listing.digest() if known else ""
+    if known and nothing_changed(header, digests, record_sig, digest, settings.out_dir, listing):
         handle.close()
         return report_unchanged(header, settings, report)
 
@@ -213,7 +214,7 @@ def build(
         rendering=digests.rendering,
         taken_ns=scan_started,
         record_sig=file_signature(settings.record_path) or "",
-        digest=listing.digest(),
+        digest=digest if rest is not None else listing.digest(),  # a cold read filled in the numbers
         top=state.top,
         outputs={name: file_signature(settings.out_dir / name) or "" for name, _ in outputs},
         skipped=[list(item) for item in state.skipped],

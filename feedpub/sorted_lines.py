@@ -38,9 +38,10 @@ def find(data: bytes, key: str, key_of: KeyOf) -> bytes | None:
     return data[start : end - 1] if found else None
 
 
-def splice_pieces(data: bytes, changes: Mapping[str, bytes | None], key_of: KeyOf, start: int = 0) -> list[bytes]:
+def splice_pieces(data: bytes, changes: Mapping[str, bytes | None], key_of: KeyOf, start: int = 0) -> list[bytes | memoryview]:
     """`data[start:]` with each changed key's line replaced, inserted (new key) or removed (None),
-    as pieces to write one after another (joining them would copy 20 MB for nothing)."""
+    as pieces to write one after another: views of `data` between the changes, so that neither
+    joining nor slicing copies 20 MB for nothing."""
     if start >= len(data):  # no lines to splice into (a first build): the new ones, in order
         pieces = []
         for key in sorted(changes):
@@ -48,13 +49,14 @@ def splice_pieces(data: bytes, changes: Mapping[str, bytes | None], key_of: KeyO
             if line is not None:
                 pieces += (line, b"\n")
         return pieces
+    view = memoryview(data)
     pieces, pos = [], start
     for key in sorted(changes):
         start, end, found = locate(data, key, key_of, pos)
-        pieces.append(data[pos:start])
+        pieces.append(view[pos:start])
         line = changes[key]
         if line is not None:
             pieces += (line, b"\n")  # not line + b"\n": 100,000 copies of the lines otherwise
         pos = end if found else start
-    pieces.append(data[pos:])
+    pieces.append(view[pos:])
     return pieces

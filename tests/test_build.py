@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 import signal
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import feedparser
@@ -17,7 +17,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 from conftest import CLOCK, Project, child_pids, seed_text
 from feedpub.publish import InputError, build, cache_path_for
 from feedpub.scan import CacheFile
-from feedpub.record import Record, new_line, new_line_json
+from feedpub.record import Record, new_line, new_line_json, parse_time
 
 REPO = Path(__file__).resolve().parents[1]
 TAG_URI = re.compile(r"^tag:[a-z0-9.-]+,\d{4}-\d{2}-\d{2}:[A-Za-z0-9._~/%-]+$")  # RFC 4151, as minted here
@@ -399,3 +399,22 @@ def test_the_readers_short_way_to_a_record_line_is_the_long_way(key, mtime, now,
     line, first_seen = new_line_json(key, "text:0f", mtime, now, authority)
     long_way = new_line(key, "text:0f", mtime, now, authority)
     assert (line, first_seen) == (long_way.to_json(), long_way.first_seen.timestamp())
+
+
+@hsettings(max_examples=500, deadline=None)
+@given(st.datetimes(timezones=st.just(timezone.utc)).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))
+       | st.from_regex(r"[0-9]{1,5}-[0-9]{1,3}-[0-9]{1,3}T[0-9]{1,3}:[0-9]{1,3}:[0-9]{1,3}Z?", fullmatch=True)
+       | st.text(max_size=25))
+def test_record_times_parse_as_strptime_parses_them(text):
+    """parse_time skips strptime for the record's own format: same times, same errors, any text."""
+
+    def strptime(text: str) -> datetime:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+    def outcome(parse):
+        try:
+            return parse(text)
+        except ValueError as e:
+            return str(e)
+
+    assert outcome(parse_time) == outcome(strptime)
