@@ -102,7 +102,7 @@ class Listing:
     def newest_mtime_ns(self) -> int:
         return max(self.numbers[1::3], default=0)
 
-    def changes_since(self, before: "Listing", racy_from_ns: int) -> tuple[list[tuple[str, str | None]], list[str]]:
+    def changes_since(self, before: "Listing", racy_from_ns: int) -> tuple[list[str], list[str]]:
         """Compare with the previous scan: (names of the files to read, names gone), both sorted.
 
         To read: new files, files whose size, mtime or inode changed, files stat could not
@@ -269,7 +269,7 @@ Mint = tuple[float, str] | None  # (the build's clock as a timestamp, tagging au
 def read_line(seeds_dir: str, name: str, agencies: tuple[str, ...], mint: Mint) -> str:
     """A file's cache line. With `mint` (a first build: the record is empty) the line also gets
     the seed's published time and, after a line feed, its new record line: minting ids here, in
-    the worker processes, spares the parent 100,000 parses and serialisations."""
+    the reader processes, spares the build process 100,000 serialisations."""
     info = read_info(seeds_dir, name, agencies)
     if mint is None or info.skip:
         return info.to_line()
