@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -111,7 +112,7 @@ def new_line_json(key: str, fingerprint: str, mtime: float, now: float, authorit
     second = math.floor(ts)
     if d.microsecond == 0 and ts - second >= 0.5:
         second += 1  # rounded up into the next second
-    stamp = f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}"
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))  # in C (4-digit years: past 999)
     specific = key if _PLAIN.fullmatch(key) else quote(key, safe="-._~/")
     tag = f"tag:{authority},{stamp[:10]}:{specific}"
     return (
