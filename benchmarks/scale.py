@@ -26,6 +26,11 @@ One run does everything, so the ratios compare numbers taken on the same machine
                            generated seed (the newest one the latest feed lists, if found)
    `--workers N` is passed to `feedpub build` when its --help lists that option (default: the
    usable CPUs); otherwise builds run as the CLI stands.
+   The four short rows (stat floor, no change, one new seed, one edit) run in rounds, one run of
+   each per round, so that the two sides of each of their ratios meet the same moments of a
+   shared machine, whose slow spells last seconds. After a change, an untimed build runs 2.1 s
+   later (past feedpub's racy window), so the next no-change build has nothing to re-read and
+   each one-new-seed build reads one file.
 
 Peak RSS, for the whole process tree: while a command runs, a thread walks its process tree every
 20 ms (/proc/<pid>/task/<tid>/children, or a scan of /proc/*/stat where that file is missing) and
@@ -69,6 +74,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MAKE_SEEDS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_seeds.py"
 NAIVE = Path(__file__).resolve().parent / "naive.py"
 POLL_SECONDS = 0.02
+RACY_SECONDS = 2.1  # feedpub re-reads files modified within 2 s of its last scan
 MB = 1_000_000
 
 READ_FLOOR = """\
@@ -572,22 +578,21 @@ def run_benchmark(args: argparse.Namespace, work: Path) -> int:
 
     rows: dict[str, Row] = {}
 
-    def measure(name: str, cmd: list[str], *, cwd: Path = work, before=None, feedpub: bool = False) -> Row:
+    def measure_once(name: str, cmd: list[str], i: int, *, feedpub: bool = False) -> None:
         row = rows.setdefault(name, Row(name, cmd))
+        row.cmd = cmd
+        note(f"{name}: run {i + 1}/{args.repeat}")
+        run = run_measured(cmd, cwd=work, env=env)
+        row.runs.append(run)
+        if feedpub:
+            row.written.append(files_written(run))
+
+    def measure(name: str, cmd: list[str], *, before=None, feedpub: bool = False) -> None:
         for i in range(args.repeat):
-            if before:
-                cmd = before(i)
-                row.cmd = cmd
-            note(f"{name}: run {i + 1}/{args.repeat}")
-            run = run_measured(cmd, cwd=cwd, env=env)
-            row.runs.append(run)
-            if feedpub:
-                row.written.append(files_written(run))
-        return row
+            measure_once(name, before(i) if before else cmd, i, feedpub=feedpub)
 
     measure(STARTUP, [sys.executable, "-c", "pass"])
     measure(READ, [sys.executable, "-c", READ_FLOOR, str(seeds)])
-    measure(STAT, [sys.executable, "-c", STAT_FLOOR, str(seeds)])
     naive_out = work / "naive.xml"
     measure(NAIVE_ROW, [sys.executable, str(NAIVE), str(seeds), str(naive_out)])
 
@@ -607,22 +612,27 @@ def run_benchmark(args: argparse.Namespace, work: Path) -> int:
         measure(COLD_ONE, [], before=cold_one_state, feedpub=True)
     state = work / f"cold-{args.repeat - 1}"
     rebuild = build_cmd(seeds, state, workers)
-    measure(NO_CHANGE, rebuild, feedpub=True)
-
     first_new_seq = 10 ** len(str(args.count))  # above every generated sequence number
-
-    def add_seed(i: int) -> list[str]:
-        write_new_seed(seeds, first_new_seq + i, i)
-        return rebuild
-
-    measure(NEW, rebuild, before=add_seed, feedpub=True)
     edited = seed_to_edit(seeds, state, first_new_seq)
 
-    def edit_seed(i: int) -> list[str]:
-        append_sentence(edited, i)
-        return rebuild
+    def settle() -> None:
+        """An untimed build once the racy window is over: the last change is then behind the
+        cache, so the next no-change build finds nothing to re-read."""
+        time.sleep(RACY_SECONDS)
+        run_measured(rebuild, cwd=work, env=env)
 
-    measure(EDIT, rebuild, before=edit_seed, feedpub=True)
+    # The short rows go in rounds, so that each ratio's two sides meet the same moments of a
+    # shared machine (its slow spells last seconds): stat floor, no change, one new seed, one edit.
+    stat_cmd = [sys.executable, "-c", STAT_FLOOR, str(seeds)]
+    for i in range(args.repeat):
+        measure_once(STAT, stat_cmd, i)
+        measure_once(NO_CHANGE, rebuild, i, feedpub=True)
+        write_new_seed(seeds, first_new_seq + i, i)
+        measure_once(NEW, rebuild, i, feedpub=True)
+        settle()
+        append_sentence(edited, i)
+        measure_once(EDIT, rebuild, i, feedpub=True)
+        settle()
 
     small_state = work / "small"
     small_state.mkdir()
