@@ -159,7 +159,7 @@ def _stat_signature(path: str) -> str:
     try:
         st = os.stat(path)
     except OSError:
-        return "-1:-1:-1"  # Listing.MISSING
+        return ":".join(map(str, Listing.MISSING))
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
