@@ -22,18 +22,19 @@ from feedpub.output import Staging, WriteError, remove_stale_temporaries, remove
 from feedpub.record import Record, RecordError, RecordLine
 from feedpub.scan import (
     RACY_NS,
+    CachedLines,
     CacheFile,
     CacheHeader,
     Listing,
+    OpenCache,
     SeedInfo,
-    line_name,
+    delta_path,
     list_files,
     read_chunks,
     setup_digest,
     signature,
 )
 from feedpub.selection import State, update_fully, update_incrementally
-from feedpub.sorted_lines import find
 from feedpub.seeds import read_seed
 
 UTC = timezone.utc
@@ -155,11 +156,27 @@ def build(
     published, nor the record, has changed.
     """
     now = (now or datetime.now(UTC)).astimezone(UTC)
+    cache_path = cache_path_for(settings.record_path)
+    header, found = CacheFile.load_header(cache_path)
+    try:
+        return _build(settings, now, workers, progress, cache_path, header, found)
+    finally:
+        if found is not None:  # the previous lines are read from it as needed, until the end
+            found.close()
+
+
+def _build(
+    settings: Settings,
+    now: datetime,
+    workers: int | None,
+    progress: Callable[[int, int], None] | None,
+    cache_path: Path,
+    header: CacheHeader | None,
+    found: OpenCache | None,
+) -> BuildReport:
     report = BuildReport()
     scan_started = time.time_ns()
-    cache_path = cache_path_for(settings.record_path)
     digests = Digests.of(settings)
-    header, handle = CacheFile.load_header(cache_path)
     known = header is not None and header.setup == digests.setup
     # Without a usable cache every file is read, and its fstat then: no stat calls beforehand.
     listing = scan_seed_folder(settings.seeds_dir, stat=known)
@@ -167,12 +184,9 @@ def build(
     record_sig = file_signature(settings.record_path)
     digest = listing.digest() if known else ""
     if known and nothing_changed(header, digests, record_sig, digest, settings.out_dir, listing):
-        handle.close()
         return report_unchanged(header, settings, report)
 
-    rest = CacheFile.read_rest(handle, header) if known else None
-    if handle is not None:
-        handle.close()
+    rest = CacheFile.read_rest(found, header) if known else None
     if rest is None:
         header = CacheHeader()  # nothing known: every seed is read
     trusted = record_sig is not None and record_sig == header.record_sig
@@ -194,7 +208,7 @@ def build(
             all_fresh = every is changes.fresh
             fresh_names = None if all_fresh else changes.fresh_names()
             minted = changes.minted if all_fresh and any(changes.minted) else None
-            changes.lines, changes.fresh, changes.minted = b"", [], []  # the full look rewrites every line: let these go
+            changes.lines, changes.fresh, changes.minted = None, [], []  # the full look rewrites every line: let these go
             state = update_fully(record, every, fresh_names, trusted, settings, now, minted)
             del minted  # the record holds those lines now
         report.skipped += [(str(settings.seeds_dir / name), reason) for name, reason in state.skipped]
@@ -222,7 +236,7 @@ def build(
         dup_keys=state.dup_keys,
         entries=dict(report.entries),
     )
-    save_cache(CacheFile.parts(header, listing, state.cache_lines(changes.lines, changes.gone)), cache_path, report)
+    save_cache(CacheFile.writes(cache_path, header, listing, state.cache_lines(changes.gone), changes.lines), report)
     return report
 
 
@@ -233,7 +247,7 @@ class Changes:
     fresh: list[str]  # cache lines of the files read, sorted by name
     gone: list[str]  # names of files that disappeared
     old: dict[str, SeedInfo]  # name -> the cache's previous view of a file read again or gone
-    lines: bytes  # the cache's previous per-file lines, sorted by name
+    lines: CachedLines | None  # the cache's previous per-file lines, sorted by name
     minted: list[bytes | None] = field(default_factory=list)  # new record line from the readers, by `fresh` line
 
     def fresh_infos(self) -> list[SeedInfo]:
@@ -246,7 +260,7 @@ class Changes:
         """Every current file's line, sorted by name: the fresh ones, and the cached ones still valid."""
         if not self.lines:
             return self.fresh  # read in name order
-        kept = (line for line in self.lines.decode("utf-8", "surrogateescape").split("\n")[:-1]
+        kept = (line for line in self.lines.all().decode("utf-8", "surrogateescape").split("\n")[:-1]
                 if line.split("\t", 1)[0] not in self.old)
         return list(heapq.merge(kept, self.fresh, key=lambda line: line.split("\t", 1)[0]))
 
@@ -256,7 +270,7 @@ def read_changes(
 ) -> Changes:
     """Read the files that are new, changed or racy since the last scan (all of them without one)."""
     if rest is None:
-        lines, gone = b"", []
+        lines, gone = None, []
         to_read = listing.names  # in directory order, for the listing's numbers: sorted below
     else:
         before, lines = rest
@@ -278,7 +292,7 @@ def read_changes(
     old = {}
     if lines:
         for name in to_read + gone:
-            raw = find(lines, name, line_name)
+            raw = lines.find(name)
             if raw is not None:
                 old[name] = SeedInfo.from_line(raw.decode("utf-8", "surrogateescape"))
     return Changes(fresh, gone, old, lines, minted)
@@ -288,7 +302,8 @@ def write_outputs(settings: Settings, outputs: list[tuple[str, bytes | None]], r
     """Publish every output whose bytes changed, then the record, all or nothing. An output
     without bytes was not rendered again (see `plan_partial`): it stays as it is, unchanged."""
     remove_stale_temporaries(settings.out_dir)
-    remove_stale_temporaries_of([settings.record_path, cache_path_for(settings.record_path)])
+    cache = cache_path_for(settings.record_path)
+    remove_stale_temporaries_of([settings.record_path, cache, delta_path(cache)])
     staging = Staging()
     try:
         for name, data in outputs:
@@ -328,14 +343,24 @@ def report_unchanged(header: CacheHeader, settings: Settings, report: BuildRepor
     return report
 
 
-def save_cache(parts: Iterable[bytes], path: Path, report: BuildReport) -> None:
-    """The cache is an optimisation: failing to save it costs speed next time, never correctness."""
+def save_cache(writes: list[tuple[Path, Iterable[bytes] | None]], report: BuildReport) -> None:
+    """The cache is an optimisation: failing to save it costs speed next time, never correctness.
+    A file to remove (a delta the new base replaces) that stays is harmless: it names the old base."""
     staging = Staging()
     try:
-        staging.add(path, parts, durable=False, compare=False)
+        for path, parts in writes:
+            if parts is not None:
+                staging.add(path, parts, durable=False, compare=False)
         staging.commit()
     except WriteError as e:
         report.warnings.append(f"{e} (the scan cache; the next build reads every seed)")
+        return
+    for path, parts in writes:
+        if parts is None:
+            try:
+                path.unlink()
+            except OSError:
+                pass
 
 
 # Output names that are not a feed's or a page's. Spelled out here, not imported from site.py or

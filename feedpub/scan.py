@@ -9,8 +9,11 @@ modified within a couple of seconds of the last scan, the outputs as written) it
 something changed it re-reads only new, changed and "racy" files (modified so close to the last
 scan that an edit in the same timestamp tick could hide; re-reading compares the fingerprint).
 
-The cache is one JSON header line, then one tab-separated line per file sorted by name, so the
-no-change check reads one line and a change is found by walking two sorted lists. It is derived
+The cache is one JSON header line, the last listing, then one tab-separated line per file sorted
+by name, so the no-change check reads one line and a change is found by walking two sorted lists.
+A build that changed a few files does not rewrite 20 MB of lines: it writes a small delta file
+beside it, with its header, its listing and every line changed since the base was written (a
+full look, or a delta grown too large, writes a new base and drops the delta). It is derived
 data: deleting it costs one cold build, never a wrong feed.
 """
 
@@ -29,11 +32,16 @@ from typing import Callable, Iterable, Iterator
 from feedpub.model import SeedSkipped
 from feedpub.record import new_line_json
 from feedpub.seeds import SEED_SUFFIXES, read_seed_bytes, skim_seed
+from feedpub.sorted_lines import find, splice_pieces
 
-CACHE_FORMAT = 5
+CACHE_FORMAT = 6
 RACY_NS = 2_000_000_000  # mtime this close to the previous scan: re-read, timestamps may be coarse
 PARALLEL_FROM = 2_000  # fewer files than this are read in-process: a pool costs more than it saves
 CHUNK = 500
+# A delta is kept while it holds at most this many lines and their bytes are at most this share of
+# the base's lines; past that the next build folds it into a new base.
+DELTA_MAX_LINES = 2_000
+DELTA_MAX_SHARE = 0.1
 
 # A file name becomes the entry's key, its item page's name and part of its URL and id: control
 # characters (not allowed in XML) or bytes that are not UTF-8 would make the build fail.
@@ -348,6 +356,7 @@ class CacheHeader:
     warnings: list[list[str]] = field(default_factory=list)  # [name, warning]
     dup_keys: list[str] = field(default_factory=list)  # keys more than one file claims
     entries: dict[str, int] = field(default_factory=dict)  # feed -> entries published
+    base: str = ""  # in a delta: the base it applies to (BaseFile.identity); "" in a base
 
 
 def line_name(line: bytes) -> str:
@@ -355,38 +364,95 @@ def line_name(line: bytes) -> str:
     return line[: line.index(b"\t")].decode("utf-8", "surrogateescape")
 
 
+def delta_path(cache_path: Path) -> Path:
+    """The delta file beside a cache: `.x.cache` -> `.x.delta.cache` (still ignored as `.*.cache`)."""
+    stem = cache_path.name[: -len(".cache")] if cache_path.name.endswith(".cache") else cache_path.name
+    return cache_path.with_name(f"{stem}.delta.cache")
+
+
+def _read_header(path: Path) -> tuple[CacheHeader | None, object]:
+    """A cache file's header, and the file open just after it; (None, None) if absent or odd."""
+    try:
+        f = open(path, "rb")
+    except OSError:
+        return None, None
+    try:
+        raw = json.loads(f.readline())
+        if raw.pop("format", None) != CACHE_FORMAT:
+            raise ValueError("another format")
+        header = CacheHeader(**raw)
+        if len(header.sections) != 3:
+            raise ValueError("another layout")
+        return header, f
+    except (ValueError, TypeError, UnicodeDecodeError, OSError):
+        f.close()
+        return None, None
+
+
+@dataclass
+class OpenCache:
+    """The cache files as `CacheFile.load_header` found them, open for `read_rest`."""
+
+    base: object  # the base file, just after its header
+    base_header: CacheHeader
+    identity: str  # the base's file signature and scan time: what a delta must name to apply
+    delta: object | None = None  # the delta file, just after its header, when it applies
+
+    def close(self) -> None:
+        self.base.close()
+        if self.delta is not None:
+            self.delta.close()
+
+
 class CacheFile:
-    """The cache on disk: a JSON header line, the last listing (names, then numbers, in
-    directory order), then one line per file sorted by name."""
+    """The cache on disk: a base file (a JSON header line, the last listing as names then
+    numbers in directory order, then one line per file sorted by name), and maybe a delta file
+    of the same layout whose third section holds only the lines changed since the base, a file
+    gone being its name and a tab."""
 
     @staticmethod
-    def load_header(path: Path) -> tuple[CacheHeader | None, object]:
-        """The header alone (the no-change check needs nothing else), and an open handle for the rest."""
+    def load_header(path: Path) -> tuple[CacheHeader | None, OpenCache | None]:
+        """The last build's header alone (the no-change check needs nothing else): the delta's
+        when one applies to the base, else the base's; and the files, open for the rest."""
+        base_header, base = _read_header(path)
+        if base_header is None:
+            return None, None
         try:
-            f = open(path, "rb")
+            identity = f"{signature(os.fstat(base.fileno()))}/{base_header.taken_ns}"
         except OSError:
+            base.close()
             return None, None
-        try:
-            raw = json.loads(f.readline())
-            if raw.pop("format", None) != CACHE_FORMAT:
-                raise ValueError("another format")
-            header = CacheHeader(**raw)
-            if len(header.sections) != 3:
-                raise ValueError("another layout")
-            return header, f
-        except (ValueError, TypeError, UnicodeDecodeError):
-            f.close()
-            return None, None
+        found = OpenCache(base, base_header, identity)
+        header, delta = _read_header(delta_path(path))
+        if header is not None and header.base == identity:
+            found.delta = delta
+            return header, found
+        if delta is not None:
+            delta.close()
+        return base_header, found
 
     @staticmethod
-    def read_rest(handle, header: CacheHeader) -> tuple[Listing, bytes] | None:
-        """The previous listing and the per-file lines, or None if the file is cut short or odd."""
+    def read_rest(found: OpenCache, header: CacheHeader) -> tuple[Listing, "CachedLines"] | None:
+        """The previous listing and the per-file lines (read as needed), or None if a file is
+        cut short or odd. The files stay open for the lines: `found.close()` after the build."""
         try:
-            with handle:
-                names, numbers, lines = (handle.read(size) for size in header.sections)
-                if len(lines) != header.sections[2] or handle.read(1):
+            names_size, numbers_size, lines_size = found.base_header.sections
+            lines_at = found.base.tell() + names_size + numbers_size
+            if os.fstat(found.base.fileno()).st_size != lines_at + lines_size:
+                return None
+            lines = FileBytes(found.base.fileno(), lines_at, lines_size)
+            if found.delta is None:
+                names, numbers = found.base.read(names_size), found.base.read(numbers_size)
+                if len(numbers) != numbers_size:
                     return None
-            return Listing.loads(names, numbers), lines
+                return Listing.loads(names, numbers), CachedLines(lines, {}, found.identity)
+            names, numbers, changed = (found.delta.read(size) for size in header.sections)
+            if len(changed) != header.sections[2] or found.delta.read(1):
+                return None
+            overlay: dict[str, bytes | None] = {}
+            for line in changed.split(b"\n")[:-1]:
+                overlay[line_name(line)] = None if line.index(b"\t") == len(line) - 1 else line
+            return Listing.loads(names, numbers), CachedLines(lines, overlay, found.identity)
         except (OSError, ValueError, UnicodeDecodeError):
             return None
 
@@ -402,6 +468,106 @@ class CacheFile:
         yield names
         yield numbers
         yield from lines
+
+    @staticmethod
+    def writes(
+        path: Path, header: CacheHeader, listing: Listing, lines: "LineBlocks | dict[str, bytes | None]", previous: "CachedLines | None"
+    ) -> list[tuple[Path, Iterator[bytes] | None]]:
+        """What saving the cache writes, as (file, parts; None: remove the file). `lines` are
+        every file's lines (a full look), or the lines this build changed since `previous`.
+
+        A few changes go to the delta, which then holds every change since the base; the base is
+        left alone. A full look, no previous cache, or a delta grown past DELTA_MAX_LINES lines
+        or DELTA_MAX_SHARE of the base writes a new base, and the delta goes."""
+        if isinstance(lines, dict) and previous is not None:
+            overlay = {**previous.overlay, **lines}
+            size = sum(len(name) + 1 if line is None else len(line) + 1 for name, line in overlay.items())
+            if len(overlay) <= DELTA_MAX_LINES and size <= DELTA_MAX_SHARE * len(previous.base):
+                header.base = previous.identity
+                pieces = []
+                for name in sorted(overlay):
+                    line = overlay[name]
+                    pieces.append(name.encode("utf-8", "surrogateescape") + b"\t\n" if line is None else line + b"\n")
+                return [(delta_path(path), CacheFile.parts(header, listing, pieces))]
+            lines = splice_pieces(previous.base[:], overlay, line_name)
+        header.base = ""
+        return [(path, CacheFile.parts(header, listing, lines)), (delta_path(path), None)]
+
+    @staticmethod
+    def read_all(path: Path) -> tuple[CacheHeader, Listing, bytes] | None:
+        """The cache as the next build sees it: header, listing and every per-file line (for tools
+        and tests; a build reads only the lines it needs)."""
+        header, found = CacheFile.load_header(path)
+        if header is None:
+            return None
+        try:
+            rest = CacheFile.read_rest(found, header)
+            return None if rest is None else (header, rest[0], rest[1].all())
+        finally:
+            found.close()
+
+
+class FileBytes:
+    """A stretch of an open file read as if it were bytes, as far as `sorted_lines.locate` needs
+    (len, rfind and index of a byte, slices): a binary search reads a few pages, not 20 MB."""
+
+    WINDOW = 4096
+
+    def __init__(self, fd: int, offset: int, size: int):
+        self.fd, self.offset, self.size = fd, offset, size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, part: slice) -> bytes:
+        start, stop, _ = part.indices(self.size)
+        data = os.pread(self.fd, max(0, stop - start), self.offset + start)
+        if len(data) != max(0, stop - start):
+            raise ValueError("the cache file was cut short")
+        return data
+
+    def rfind(self, sub: bytes, start: int, end: int) -> int:
+        """The last `sub` (one byte) in [start, end), else -1."""
+        while end > start:
+            lo = max(start, end - self.WINDOW)
+            at = self[lo:end].rfind(sub)
+            if at >= 0:
+                return lo + at
+            end = lo
+        return -1
+
+    def index(self, sub: bytes, start: int) -> int:
+        """The first `sub` (one byte) at or after `start`; ValueError if there is none."""
+        while start < self.size:
+            at = self[start : start + self.WINDOW].find(sub)
+            if at >= 0:
+                return start + at
+            start += self.WINDOW
+        raise ValueError("subsection not found")
+
+
+class CachedLines:
+    """The previous build's per-file lines: the base's, sorted by name, under the delta's changes."""
+
+    def __init__(self, base: FileBytes | bytes, overlay: dict[str, bytes | None], identity: str = ""):
+        self.base = base
+        self.overlay = overlay  # name -> line changed since the base; None: the file is gone
+        self.identity = identity
+
+    def __bool__(self) -> bool:
+        return len(self.base) > 0 or any(line is not None for line in self.overlay.values())
+
+    def find(self, name: str) -> bytes | None:
+        """The line of a file, or None."""
+        if name in self.overlay:
+            return self.overlay[name]
+        return find(self.base, name, line_name)
+
+    def all(self) -> bytes:
+        """Every line, sorted by name, each ending in a line feed."""
+        if not self.overlay:
+            return self.base[:]
+        return b"".join(splice_pieces(self.base[:], self.overlay, line_name))
 
 
 class LineBlocks:

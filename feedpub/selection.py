@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 
 from feedpub.config import Settings
 from feedpub.record import Record
-from feedpub.scan import CacheHeader, LineBlocks, SeedInfo, line_name
-from feedpub.sorted_lines import splice_pieces
+from feedpub.scan import CacheHeader, LineBlocks, SeedInfo
 
 if TYPE_CHECKING:
     from feedpub.publish import Changes
@@ -39,15 +38,15 @@ class State:
     # after a full look it is None, and every output is rendered again.
     dirty_keys: set[str] | None = None
 
-    def cache_lines(self, lines: bytes, gone: list[str]) -> list[bytes] | LineBlocks:
-        """The cache's per-file lines, sorted by name, as pieces: every line anew after a full
-        look, else the previous lines with this build's changes spliced in."""
+    def cache_lines(self, gone: list[str]) -> LineBlocks | dict[str, bytes | None]:
+        """The cache's per-file lines: every line anew after a full look, else the lines this
+        build changed (None: a file gone), for `CacheFile.writes`."""
         if self.replace_all:
             return LineBlocks(self.infos)
         changes: dict[str, bytes | None] = {name: None for name in gone}
         for info in self.infos:
             changes[info.name] = info.to_line().encode("utf-8", "surrogateescape")
-        return splice_pieces(lines, changes, line_name)
+        return changes
 
 
 def _row(info: SeedInfo) -> list:

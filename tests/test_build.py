@@ -304,18 +304,24 @@ def test_summary_json_names_every_feed(project):
     assert data["seeds"] == 1 and data["skipped"] == []
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_incremental_builds_equal_full_builds_through_random_changes(project, tmp_path, seed):
+@pytest.mark.parametrize("seed, delta", [(1, "kept"), (2, "folded"), (3, "never"), (4, "kept"), (5, "folded")])
+def test_incremental_builds_equal_full_builds_through_random_changes(project, tmp_path, monkeypatch, seed, delta):
     """After every change (add, edit, delete, renumber, break, re-date), the incremental build and a
-    full build of the same seeds and record (cache deleted) write the same bytes."""
+    full build of the same seeds and record (cache deleted) write the same bytes, and leave the
+    same cache lines; with the cache's delta kept throughout, folded into the base every few
+    changes, or never used."""
     import random
 
+    from feedpub import scan
     from feedpub.publish import cache_path_for
 
+    monkeypatch.setattr(scan, "DELTA_MAX_SHARE", 0.0 if delta == "never" else float("inf"))
+    monkeypatch.setattr(scan, "DELTA_MAX_LINES", 3 if delta == "folded" else 10_000)
     rng = random.Random(seed)
     project.config.write_text("[feeds.flash]\nlimit = 3\n[feeds.latest]\nlimit = 5\n[feeds.world]\nlimit = 2\n")
     clock = CLOCK
     names: list[str] = []
+    deltas = 0  # builds after which a delta held the cache's changes
     for step in range(30):
         clock += timedelta(minutes=5)
         op = rng.choice(["add", "add", "edit", "delete", "renumber", "break", "redate"] if names else ["add"])
@@ -352,6 +358,9 @@ def test_incremental_builds_equal_full_builds_through_random_changes(project, tm
         full.build(now=clock)
         assert full.files() == project.files(), f"step {step}: {op}"
         assert full.record.read_bytes() == project.record.read_bytes(), f"step {step}: {op}"
+        assert cached_lines(full) == cached_lines(project), f"step {step}: {op}"
+        deltas += scan.delta_path(cache_path_for(project.record)).exists()
+    assert (deltas == 0) == (delta == "never"), deltas
 
 
 @pytest.mark.parametrize("workers, renumbered", [(1, False), (2, False), (1, True), (2, True)])
@@ -383,8 +392,7 @@ def test_ids_minted_by_the_readers_equal_ids_minted_by_the_record(project, tmp_p
 
 def cached_lines(project: Project) -> list[list[bytes]]:
     """The cache's per-file facts, without the signature (the copies have other inodes)."""
-    header, handle = CacheFile.load_header(cache_path_for(project.record))
-    lines = CacheFile.read_rest(handle, header)[1].split(b"\n")[:-1]
+    lines = CacheFile.read_all(cache_path_for(project.record))[2].split(b"\n")[:-1]
     return [fields[:1] + fields[2:] for fields in (line.split(b"\t") for line in lines)]
 
 

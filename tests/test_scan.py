@@ -9,10 +9,11 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 import os
 import time
+from pathlib import Path
 
 from conftest import CLOCK, Project, seed_text
 from feedpub.publish import build, cache_path_for
-from feedpub.scan import CacheFile, Listing, list_files
+from feedpub.scan import CacheFile, Listing, delta_path, list_files
 
 RACY_FROM = 1_000
 
@@ -85,9 +86,130 @@ def test_a_cold_build_lists_what_a_stat_of_every_file_lists(project: Project):
         if not path.is_symlink():
             os.utime(path, (past, past))
     build(project.settings(), now=CLOCK, workers=1)
-    header, handle = CacheFile.load_header(cache_path_for(project.record))
-    cached, _ = CacheFile.read_rest(handle, header)
+    _, cached, _ = CacheFile.read_all(cache_path_for(project.record))
     listed = list_files(project.seeds)
     assert (cached.names, cached.numbers.tolist()) == (listed.names, listed.numbers.tolist())
     assert listed.numbers.tolist().count(-1) == 3  # the dangling link's numbers
     assert build(project.settings(), now=CLOCK, workers=1).reread == 0
+
+
+# --- the cache's delta -------------------------------------------------------------------------
+
+
+def cache_files(project: Project) -> tuple[Path, Path]:
+    cache = cache_path_for(project.record)
+    return cache, delta_path(cache)
+
+
+def identity(path: Path) -> tuple[int, int, bytes]:
+    st = path.stat()
+    return st.st_ino, st.st_mtime_ns, path.read_bytes()
+
+
+def test_a_few_changes_go_to_the_delta_and_leave_the_base_alone(project: Project):
+    """After a cold build, changes (new seeds, an edit, a removal) write the delta, which holds every
+    change since the base; the base stays as written, and each build reads only what changed
+    since the build before it, not since the base."""
+    project.config.write_text("[feeds.flash]\nlimit = 3\n[feeds.latest]\nlimit = 5\n")  # 007 is not shown
+    for i in range(40):
+        project.add(f"{i:03d}_k{i}.txt", seed_text(f"Story {i}", body="A first paragraph long enough. " * 20))
+    assert project.build().reread == 40
+    cache, delta = cache_files(project)
+    base = identity(cache)
+    assert not delta.exists()
+    project.add("100_new.txt", seed_text("New story"))
+    assert project.build().reread == 1
+    assert delta.exists() and identity(cache) == base
+    assert project.build().reread == 0
+    project.add("005_k5.txt", seed_text("Story 5, corrected"))
+    assert project.build().reread == 1
+    (project.seeds / "007_k7.txt").unlink()
+    assert project.build().reread == 0
+    assert identity(cache) == base
+    header, listing, lines = CacheFile.read_all(cache)
+    assert header.base and listing.names == list_files(project.seeds).names
+    names = [line.split(b"\t", 1)[0] for line in lines.split(b"\n")[:-1]]
+    assert names == sorted(name.encode() for name in listing.names)
+    assert b"Story 5, corrected" not in lines  # the cache keeps facts, not text: the fingerprint moved
+    assert project.build().reread == 0
+
+
+def test_the_delta_is_folded_into_a_new_base_when_it_grows(project: Project, monkeypatch):
+    from feedpub import scan
+
+    monkeypatch.setattr(scan, "DELTA_MAX_SHARE", float("inf"))
+    monkeypatch.setattr(scan, "DELTA_MAX_LINES", 2)
+    for i in range(10):
+        project.add(f"{i:03d}_k{i}.txt", seed_text(f"Story {i}"))
+    project.build()
+    cache, delta = cache_files(project)
+    base = identity(cache)
+    for i in range(2):
+        project.add(f"{100 + i}_new{i}.txt", seed_text(f"New {i}"))
+        project.build()
+        assert delta.exists() and identity(cache) == base
+    project.add("102_new2.txt", seed_text("New 2"))  # a third line: past the limit
+    project.build()
+    assert not delta.exists() and identity(cache) != base
+    _, listing, lines = CacheFile.read_all(cache)
+    assert len(lines.split(b"\n")[:-1]) == len(listing) == 13
+    assert project.build().reread == 0
+
+
+def test_a_delta_that_names_another_base_is_ignored(project: Project):
+    """A delta left from an older base (a crash between writing the new base and removing the
+    delta, or a cache copied from elsewhere) must never be applied to the new base."""
+    for i in range(30):
+        project.add(f"{i:03d}_k{i}.txt", seed_text(f"Story {i}", body="A first paragraph long enough. " * 20))
+    project.build()
+    project.add("100_new.txt", seed_text("New story"))
+    project.build()
+    cache, delta = cache_files(project)
+    stale = delta.read_bytes()
+    cache.unlink()
+    assert project.build().reread == 31  # no base: a cold build, which removes the delta
+    assert not delta.exists()
+    delta.write_bytes(stale)
+    header, found = CacheFile.load_header(cache)
+    found.close()
+    assert header.base == ""  # the base's own header, not the stale delta's
+    project.add("101_new.txt", seed_text("Another story"))
+    assert project.build().reread == 1
+    _, listing, lines = CacheFile.read_all(cache)
+    assert sorted(listing.names) == [line.split(b"\t", 1)[0].decode() for line in lines.split(b"\n")[:-1]]
+
+
+def test_a_delta_cut_short_costs_a_full_read_never_a_wrong_feed(project: Project, tmp_path):
+    for i in range(30):
+        project.add(f"{i:03d}_k{i}.txt", seed_text(f"Story {i}", body="A first paragraph long enough. " * 20))
+    project.build()
+    project.add("100_new.txt", seed_text("New story"))
+    project.build()
+    _, delta = cache_files(project)
+    data = delta.read_bytes()
+    delta.write_bytes(data[: len(data) - 7])
+    project.add("101_new.txt", seed_text("Another story"))
+    report = project.build()
+    assert report.reread == 32
+    assert "Another story" in (project.out / "latest.xml").read_text()
+    assert project.build().reread == 0
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.lists(st.text("abcdefgh", min_size=1, max_size=30), unique=True, max_size=60),
+       st.lists(st.text("abcdefghij", min_size=1, max_size=30), max_size=10), st.integers(1, 64))
+def test_lines_read_from_the_file_are_found_as_in_bytes(tmp_path_factory, names, wanted, window):
+    """FileBytes (binary search by reading pieces of the file) finds what searching the bytes finds,
+    with windows smaller and larger than a line, and lines at any offset in the file."""
+    from feedpub.scan import FileBytes, line_name
+    from feedpub.sorted_lines import find
+
+    lines = b"".join(f"{name}\tfacts of {name}\n".encode() for name in sorted(names))
+    path = tmp_path_factory.mktemp("lines") / "file"
+    path.write_bytes(b"head\n" + lines)
+    with open(path, "rb") as f:
+        held = FileBytes(f.fileno(), 5, len(lines))
+        held.WINDOW = window
+        for name in wanted + names[:5]:
+            assert find(held, name, line_name) == find(lines, name, line_name)
+        assert held[:] == lines
