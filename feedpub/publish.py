@@ -21,7 +21,9 @@ from feedpub.model import Entry, Seed, SeedSkipped
 from feedpub.output import Staging, WriteError, remove_stale_temporaries, remove_stale_temporaries_of
 from feedpub.record import Record, RecordError, RecordLine
 from feedpub.scan import (
+    BAD_NAME,
     RACY_NS,
+    SEPARATOR,
     CachedLines,
     CacheFile,
     CacheHeader,
@@ -180,7 +182,7 @@ def _build(
     known = header is not None and header.setup == digests.setup
     # Without a usable cache every file is read, and its fstat then: no stat calls beforehand.
     listing = scan_seed_folder(settings.seeds_dir, stat=known)
-    report.seeds = len(listing)
+    report.seeds = len(listing) + len(listing.odd)
     record_sig = file_signature(settings.record_path)
     digest = listing.digest() if known else ""
     if known and nothing_changed(header, digests, record_sig, digest, settings.out_dir, listing):
@@ -189,6 +191,7 @@ def _build(
     rest = CacheFile.read_rest(found, header) if known else None
     if rest is None:
         header = CacheHeader()  # nothing known: every seed is read
+    odd_names = set(listing.odd) | {name for name, _ in header.skipped if SEPARATOR.search(name)}
     trusted = record_sig is not None and record_sig == header.record_sig
     try:
         record = Record.load(settings.record_path, trusted=trusted)
@@ -211,6 +214,8 @@ def _build(
             changes.lines, changes.fresh, changes.minted = None, [], []  # the full look rewrites every line: let these go
             state = update_fully(record, every, fresh_names, trusted, settings, now, minted)
             del minted  # the record holds those lines now
+        # Names the cache cannot hold (a tab, a line feed) are never read: skipped, every build.
+        state.skipped = sorted([item for item in state.skipped if item[0] not in odd_names] + [(name, BAD_NAME) for name in listing.odd])
         report.skipped += [(str(settings.seeds_dir / name), reason) for name, reason in state.skipped]
         report.warnings += [f"{settings.seeds_dir / name}: {text}" for name, text in state.warnings]
         if not listing:

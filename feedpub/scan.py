@@ -47,6 +47,9 @@ DELTA_MAX_SHARE = 0.1
 # characters (not allowed in XML) or bytes that are not UTF-8 would make the build fail.
 _BAD_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 BAD_NAME = "file name holds control characters or is not UTF-8; rename it"
+# The cache's separators: a name holding one is kept out of the listing and the cache altogether
+# (Listing.odd) and reported with BAD_NAME by every build.
+SEPARATOR = re.compile("[\t\n]")
 
 
 @dataclass(slots=True)
@@ -93,9 +96,10 @@ class Listing:
 
     MISSING = (-1, -1, -1)  # stat failed: a dangling link, or the file vanished
 
-    def __init__(self, names: list[str], numbers: array):
+    def __init__(self, names: list[str], numbers: array, odd: list[str] | None = None):
         self.names = names
         self.numbers = numbers
+        self.odd = odd or []  # names holding a tab or a line feed, sorted: never listed, never read
 
     def __len__(self) -> int:
         return len(self.names)
@@ -105,6 +109,8 @@ class Listing:
         a new order only costs the slower comparison)."""
         h = hashlib.sha256("\n".join(self.names).encode("utf-8", "surrogateescape"))
         h.update(self.numbers.tobytes())
+        if self.odd:
+            h.update("\0".join(self.odd).encode("utf-8", "surrogateescape"))
         return h.hexdigest()
 
     def newest_mtime_ns(self) -> int:
@@ -240,6 +246,12 @@ def list_files(seeds_dir: Path, *, stat: bool = True) -> Listing:
                 except OSError:
                     add_numbers(Listing.MISSING)
             add_name(name)
+    if SEPARATOR.search("/".join(names)):  # "/" is in no file name; one search in C, not 100,000
+        keep = [i for i, name in enumerate(names) if not SEPARATOR.search(name)]
+        odd = sorted(name for name in names if SEPARATOR.search(name))
+        if stat:
+            numbers = array("q", [n for i in keep for n in numbers[3 * i : 3 * i + 3]])
+        return Listing([names[i] for i in keep], numbers, odd)
     return Listing(names, numbers)
 
 
