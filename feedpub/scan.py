@@ -368,7 +368,7 @@ class CacheHeader:
     warnings: list[list[str]] = field(default_factory=list)  # [name, warning]
     dup_keys: list[str] = field(default_factory=list)  # keys more than one file claims
     entries: dict[str, int] = field(default_factory=dict)  # feed -> entries published
-    base: str = ""  # in a delta: the base it applies to (BaseFile.identity); "" in a base
+    base: str = ""  # in a delta: the base it applies to (OpenCache.identity); "" in a base
 
 
 def line_name(line: bytes) -> str:
