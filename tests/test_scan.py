@@ -156,14 +156,20 @@ def test_the_delta_is_folded_into_a_new_base_when_it_grows(project: Project, mon
     assert project.build().reread == 0
 
 
-def test_a_delta_that_names_another_base_is_ignored(project: Project):
-    """A delta left from an older base (a crash between writing the new base and removing the
-    delta, or a cache copied from elsewhere) must never be applied to the new base."""
+def with_a_delta(project: Project) -> None:
+    """30 seeds built cold (the base), then one new seed built (the delta): 31 seeds."""
     for i in range(30):
         project.add(f"{i:03d}_k{i}.txt", seed_text(f"Story {i}", body="A first paragraph long enough. " * 20))
     project.build()
     project.add("100_new.txt", seed_text("New story"))
     project.build()
+    assert delta_path(cache_path_for(project.record)).exists()
+
+
+def test_a_delta_that_names_another_base_is_ignored(project: Project):
+    """A delta left from an older base (a crash between writing the new base and removing the
+    delta, or a cache copied from elsewhere) must never be applied to the new base."""
+    with_a_delta(project)
     cache, delta = cache_files(project)
     stale = delta.read_bytes()
     cache.unlink()
@@ -179,12 +185,8 @@ def test_a_delta_that_names_another_base_is_ignored(project: Project):
     assert sorted(listing.names) == [line.split(b"\t", 1)[0].decode() for line in lines.split(b"\n")[:-1]]
 
 
-def test_a_delta_cut_short_costs_a_full_read_never_a_wrong_feed(project: Project, tmp_path):
-    for i in range(30):
-        project.add(f"{i:03d}_k{i}.txt", seed_text(f"Story {i}", body="A first paragraph long enough. " * 20))
-    project.build()
-    project.add("100_new.txt", seed_text("New story"))
-    project.build()
+def test_a_delta_cut_short_costs_a_full_read_never_a_wrong_feed(project: Project):
+    with_a_delta(project)
     _, delta = cache_files(project)
     data = delta.read_bytes()
     delta.write_bytes(data[: len(data) - 7])
