@@ -23,7 +23,6 @@ from feedpub.record import Record, RecordError, RecordLine
 from feedpub.scan import (
     BAD_NAME,
     RACY_NS,
-    SEPARATOR,
     CachedLines,
     CacheFile,
     CacheHeader,
@@ -186,12 +185,11 @@ def _build(
     record_sig = file_signature(settings.record_path)
     digest = listing.digest() if known else ""
     if known and nothing_changed(header, digests, record_sig, digest, settings.out_dir, listing):
-        return report_unchanged(header, settings, report)
+        return report_unchanged(header, settings, listing, report)
 
     rest = CacheFile.read_rest(found, header) if known else None
     if rest is None:
         header = CacheHeader()  # nothing known: every seed is read
-    odd_names = set(listing.odd) | {name for name, _ in header.skipped if SEPARATOR.search(name)}
     trusted = record_sig is not None and record_sig == header.record_sig
     try:
         record = Record.load(settings.record_path, trusted=trusted)
@@ -214,9 +212,7 @@ def _build(
             changes.lines, changes.fresh, changes.minted = None, [], []  # the full look rewrites every line: let these go
             state = update_fully(record, every, fresh_names, trusted, settings, now, minted)
             del minted  # the record holds those lines now
-        # Names the cache cannot hold (a tab, a line feed) are never read: skipped, every build.
-        state.skipped = sorted([item for item in state.skipped if item[0] not in odd_names] + [(name, BAD_NAME) for name in listing.odd])
-        report.skipped += [(str(settings.seeds_dir / name), reason) for name, reason in state.skipped]
+        report.skipped += skip_lines(state.skipped, listing, settings)
         report.warnings += [f"{settings.seeds_dir / name}: {text}" for name, text in state.warnings]
         if not listing:
             report.notices.append(f"{settings.seeds_dir}: no seeds to publish; the feeds are written empty")
@@ -338,8 +334,15 @@ def nothing_changed(
     return all(file_signature(out_dir / name) == sig for name, sig in header.outputs.items())
 
 
-def report_unchanged(header: CacheHeader, settings: Settings, report: BuildReport) -> BuildReport:
-    report.skipped = [(str(settings.seeds_dir / name), reason) for name, reason in header.skipped]
+def skip_lines(skipped: list, listing: Listing, settings: Settings) -> list[tuple[str, str]]:
+    """The report's skipped seeds, by path: those the build concluded (or the cache remembers),
+    and the names the cache cannot hold (a tab, a line feed: Listing.odd), never read, every build."""
+    both = sorted([(name, reason) for name, reason in skipped] + [(name, BAD_NAME) for name in listing.odd])
+    return [(str(settings.seeds_dir / name), reason) for name, reason in both]
+
+
+def report_unchanged(header: CacheHeader, settings: Settings, listing: Listing, report: BuildReport) -> BuildReport:
+    report.skipped = skip_lines(header.skipped, listing, settings)
     report.warnings = [f"{settings.seeds_dir / name}: {text}" for name, text in header.warnings]
     report.entries = dict(header.entries)
     report.unchanged = len(header.outputs)
