@@ -13,7 +13,7 @@ from pathlib import Path
 
 from conftest import CLOCK, Project, seed_text
 from feedpub.publish import build, cache_path_for
-from feedpub.scan import CacheFile, Listing, delta_path, list_files
+from feedpub.scan import CacheFile, Listing, delta_path, list_files, read_info
 
 RACY_FROM = 1_000
 
@@ -131,6 +131,8 @@ def test_a_few_changes_go_to_the_delta_and_leave_the_base_alone(project: Project
     names = [line.split(b"\t", 1)[0] for line in lines.split(b"\n")[:-1]]
     assert names == sorted(name.encode() for name in listing.names)
     assert b"Story 5, corrected" not in lines  # the cache keeps facts, not text: the fingerprint moved
+    edited = next(line for line in lines.split(b"\n") if line.startswith(b"005_k5.txt\t")).split(b"\t")
+    assert edited[6].decode() == read_info(str(project.seeds), "005_k5.txt", ()).fingerprint
     assert project.build().reread == 0
 
 
