@@ -197,6 +197,10 @@ def test_missing_seeds_folder_is_an_input_error_and_touches_nothing(project):
     with pytest.raises(InputError, match=r"seeds folder not found"):
         build(project.settings(seeds_dir=project.root / "nope"), now=CLOCK)
     assert project.files() == before
+    with pytest.raises(InputError, match=r"a-file: not a folder \(use --seeds DIR\)$"):
+        (project.root / "a-file").write_text("not a folder")
+        build(project.settings(seeds_dir=project.root / "a-file"), now=CLOCK)
+    assert project.files() == before
 
 
 def test_empty_seeds_folder_writes_valid_empty_feeds_with_a_notice(project):
