@@ -31,7 +31,7 @@ from typing import Callable, Iterable, Iterator
 
 from feedpub.model import SeedSkipped
 from feedpub.record import new_line_json
-from feedpub.seeds import SEED_SUFFIXES, read_seed_bytes, skim_seed
+from feedpub.seeds import READ_AT, SEED_SUFFIXES, read_seed_at, read_seed_bytes, skim_seed
 from feedpub.sorted_lines import find, splice_pieces
 
 CACHE_FORMAT = 6
@@ -273,6 +273,11 @@ def read_info(seeds_dir: str, name: str, agencies: tuple[str, ...]) -> SeedInfo:
         data, st = read_seed_bytes(path, root=seeds_dir)
     except SeedSkipped as e:
         return SeedInfo(name, "", skip=e.reason)
+    return skim_info(name, path, data, st, agencies)
+
+
+def skim_info(name: str, path: str, data: bytes, st: os.stat_result, agencies: tuple[str, ...]) -> SeedInfo:
+    """read_info's second half: the facts of a file read as `data`, fstat-ed as `st`."""
     sig = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
     try:
         facts = skim_seed(data, path=path, agencies=agencies)
@@ -298,7 +303,10 @@ def read_line(seeds_dir: str, name: str, agencies: tuple[str, ...], mint: Mint) 
     """A file's cache line. With `mint` (a first build: the record is empty) the line also gets
     the seed's published time and, after a line feed, its new record line: minting ids here, in
     the reader processes, spares the build process 100,000 serialisations."""
-    info = read_info(seeds_dir, name, agencies)
+    return info_line(read_info(seeds_dir, name, agencies), mint)
+
+
+def info_line(info: SeedInfo, mint: Mint) -> str:
     if mint is None or info.skip:
         return info.to_line()
     now, authority = mint
@@ -310,16 +318,39 @@ def read_line(seeds_dir: str, name: str, agencies: tuple[str, ...], mint: Mint) 
 def read_chunk(seeds_dir: str, agencies: tuple[str, ...], mint: Mint, names: list[str]) -> tuple[list[str], list[int]]:
     """`read_line` for each file, and each file's size, mtime (ns) and inode one after another,
     from the fstat of its read (or a stat, for a file that could not be opened): the unit of work
-    of a reader process (feedpub.workers)."""
+    of a reader process (feedpub.workers).
+
+    A plain file directly in the folder is opened relative to the folder (seeds.read_seed_at):
+    no path to build, resolve or check per file. Anything else goes read_line's way."""
     lines: list[str] = []
     numbers: list[int] = []
-    for name in names:
-        line = read_line(seeds_dir, name, agencies, mint)
-        start = line.index("\t") + 1
-        sig = line[start : line.index("\t", start)] or _stat_signature(os.path.join(seeds_dir, name))
-        numbers += map(int, sig.split(":"))
-        lines.append(line)
+    folder = _open_folder(seeds_dir)
+    try:
+        for name in names:
+            got = None if folder is None or _BAD_NAME.search(name) else read_seed_at(folder, name)
+            if got is not None:
+                data, st = got
+                line = info_line(skim_info(name, os.path.join(seeds_dir, name), data, st, agencies), mint)
+                numbers += (st.st_size, st.st_mtime_ns, st.st_ino)
+            else:
+                line = read_line(seeds_dir, name, agencies, mint)
+                start = line.index("\t") + 1
+                sig = line[start : line.index("\t", start)] or _stat_signature(os.path.join(seeds_dir, name))
+                numbers += map(int, sig.split(":"))
+            lines.append(line)
+    finally:
+        if folder is not None:
+            os.close(folder)
     return lines, numbers
+
+
+def _open_folder(seeds_dir: str) -> int | None:
+    if not READ_AT:
+        return None
+    try:
+        return os.open(seeds_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None  # every file goes read_line's way, which words what went wrong
 
 
 def read_chunks(

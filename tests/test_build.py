@@ -270,8 +270,8 @@ def test_readers_killed_mid_build_leave_the_rest_to_the_build_itself(project, tm
     monkeypatch.setattr(scan, "CHUNK", 5)
     build(project.settings(), now=CLOCK, workers=1)
     in_process = []
-    real_read_line = scan.read_line
-    monkeypatch.setattr(scan, "read_line", lambda *args: in_process.append(args[1]) or real_read_line(*args))
+    real_skim_info = scan.skim_info
+    monkeypatch.setattr(scan, "skim_info", lambda *args: in_process.append(args[0]) or real_skim_info(*args))
     killed = []
 
     def kill_the_workers(done: int, total: int) -> None:

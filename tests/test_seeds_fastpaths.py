@@ -213,3 +213,42 @@ def test_a_plain_file_directly_in_the_folder_takes_the_short_way(folder, monkeyp
     monkeypatch.setattr(seeds, "_require_inside", general_way)
     monkeypatch.setattr(seeds, "_read_file", general_way)
     assert skim_file(path, root=root) == expected
+
+
+@pytest.mark.skipif(not seeds.READ_AT, reason="no O_NOFOLLOW or dir_fd here: the short way is never taken")
+@pytest.mark.parametrize("root", ROOTS)
+def test_reading_relative_to_the_folder_is_the_plain_way_where_it_answers(folder, monkeypatch, root):
+    """read_seed_at answers for the plain file only (directly there, or through the folder's
+    own link), with what the plain way reads; for every other entry it leaves the word to it."""
+    monkeypatch.chdir(folder)
+    root = root.format(tmp=folder)
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        answered = {}
+        for name in NAMES:
+            got = seeds.read_seed_at(fd, name)
+            if got is not None:
+                answered[name] = got[0]
+                data, info = plain_read_file(os.path.join(root, name), seeds.MAX_SEED_BYTES + 1)
+                assert got[0] == data and got[1].st_ino == info.st_ino and got[1].st_mtime_ns == info.st_mtime_ns
+    finally:
+        os.close(fd)
+    # "./001_plain.txt" names the plain file too; "sub/../001_plain.txt" walks a subfolder, which
+    # the scan never asks for (it lists plain names), and is read correctly all the same. The
+    # empty file is read (as b""): the skim words why it is skipped.
+    assert set(answered) <= {"001_plain.txt", "./001_plain.txt", "sub/../001_plain.txt", "sub/012_nested.txt", "010_empty.txt"}
+    assert "001_plain.txt" in answered
+
+
+def test_a_chunk_read_the_short_way_gives_read_lines_lines(folder):
+    """read_chunk's lines and numbers are read_line's, and the fstat's, for every kind of entry."""
+    from feedpub import scan
+
+    root = str(folder / "seeds")
+    names = [n for n in NAMES if n and "/" not in n and n not in (".", "..") and "\0" not in n]
+    for mint in (None, (1.8e9, "example.org")):
+        lines, numbers = scan.read_chunk(root, ("Reuters",), mint, names)
+        assert lines == [scan.read_line(root, name, ("Reuters",), mint) for name in names]
+        for i, name in enumerate(names):
+            sig = lines[i].split("\t")[1] or scan._stat_signature(os.path.join(root, name))
+            assert numbers[3 * i : 3 * i + 3] == [int(n) for n in sig.split(":")], name
