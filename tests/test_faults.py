@@ -620,7 +620,7 @@ def in_process_build(site: Site) -> tuple[int, str, str]:
 
 
 def reads_with(monkeypatch, hook):
-    """Route every seed read of the build (the scan's skim and the full read) through `hook(path, phase)` first."""
+    """Route every seed read of the build (the scan's skim and the full read) through `hook(path, phase, when)`."""
     import feedpub.publish
     import feedpub.scan
 
@@ -635,6 +635,20 @@ def reads_with(monkeypatch, hook):
                 hook(Path(path), _phase, "after")
 
         monkeypatch.setattr(module, name, wrapped)
+
+    # The scan reads a plain file relative to the open folder (seeds.read_seed_at): that is its
+    # read too.
+    real_at = feedpub.scan.read_seed_at
+
+    def wrapped_at(folder, name):
+        path = Path(os.readlink(f"/proc/self/fd/{folder}")) / name
+        hook(path, "scan", "before")
+        try:
+            return real_at(folder, name)
+        finally:
+            hook(path, "scan", "after")
+
+    monkeypatch.setattr(feedpub.scan, "read_seed_at", wrapped_at)
 
 
 def shown_seed(site: Site, new: Site) -> Path:
