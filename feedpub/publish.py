@@ -236,6 +236,7 @@ def _build(
         warnings=[list(item) for item in state.warnings],
         dup_keys=state.dup_keys,
         entries=dict(report.entries),
+        mtimes=list(listing.mtime_span()),
     )
     save_cache(CacheFile.writes(cache_path, header, listing, state.cache_lines(changes.gone), changes.lines), report)
     return report
@@ -329,7 +330,9 @@ def nothing_changed(
         return False
     if record_sig is None or record_sig != header.record_sig or digest != header.digest:
         return False
-    if listing.newest_mtime_ns() >= header.taken_ns - RACY_NS:
+    # The listing is the one the header describes (same digest), so the header's span holds for it.
+    newest = header.mtimes[1] if len(header.mtimes) == 2 else listing.newest_mtime_ns()
+    if newest >= header.taken_ns - RACY_NS:
         return False
     return all(file_signature(out_dir / name) == sig for name, sig in header.outputs.items())
 

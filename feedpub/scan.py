@@ -100,6 +100,10 @@ class Listing:
         self.names = names
         self.numbers = numbers
         self.odd = odd or []  # names holding a tab or a line feed, sorted: never listed, never read
+        # (oldest, newest): every listed mtime lies between, perhaps loosely; None: not known.
+        # The cache header keeps it (CacheHeader.mtimes), so that the next scan need not look
+        # through 100,000 mtimes for racy or missing files when none of the unchanged ones can be.
+        self.span: tuple[int, int] | None = None
 
     def __len__(self) -> int:
         return len(self.names)
@@ -116,6 +120,13 @@ class Listing:
     def newest_mtime_ns(self) -> int:
         return max(self.numbers[1::3], default=0)
 
+    def mtime_span(self) -> tuple[int, int]:
+        """`span`, worked out exactly when not known."""
+        if self.span is None:
+            mtimes = self.numbers[1::3]
+            self.span = (min(mtimes), max(mtimes)) if mtimes else (0, 0)
+        return self.span
+
     def changes_since(self, before: "Listing", racy_from_ns: int) -> tuple[list[str], list[str]]:
         """Compare with the previous scan: (names of the files to read, names gone), both sorted.
 
@@ -123,6 +134,10 @@ class Listing:
         see, and racy ones (modified at or after `racy_from_ns`). A folder lists its files in a
         stable order, so once the few new and gone names are set aside the two listings line up
         and the numbers are compared in blocks, in C: the cost follows the change, not the folder.
+
+        A file left unchanged has the mtime `before` listed. So when `before.span` shows that none
+        of those was racy or missing, only the changed files (read anyway) can be, and the look
+        through every mtime is skipped. This listing's `span` is set, for the next scan.
         """
         new: list[int] = []
         gone: list[int] = []
@@ -148,12 +163,20 @@ class Listing:
                 j = where.get(name)
                 if j is None or cur[3 * i : 3 * i + 3] != old[3 * j : 3 * j + 3]:
                     changed.add(i)
-        mtimes = self.numbers[1::3]
-        block = 1024
-        for lo in range(0, len(mtimes), block):  # max and min of a block run in C; few blocks hold one
-            part = mtimes[lo : lo + block]
-            if max(part) >= racy_from_ns or min(part) < 0:
-                changed.update(lo + i for i, m in enumerate(part) if m >= racy_from_ns or m < 0)
+        span = before.span
+        if span is not None and span[0] >= 0 and span[1] < racy_from_ns:
+            ours = [self.numbers[3 * i + 1] for i in changed]
+            self.span = (min([span[0], *ours]), max([span[1], *ours]))
+        else:
+            mtimes = self.numbers[1::3]
+            block, oldest, newest = 1024, None, None
+            for lo in range(0, len(mtimes), block):  # max and min of a block run in C; few blocks hold one
+                part = mtimes[lo : lo + block]
+                low, high = min(part), max(part)
+                oldest, newest = low if oldest is None else min(oldest, low), high if newest is None else max(newest, high)
+                if high >= racy_from_ns or low < 0:
+                    changed.update(lo + i for i, m in enumerate(part) if m >= racy_from_ns or m < 0)
+            self.span = (oldest, newest) if mtimes else (0, 0)
         return sorted(self.names[i] for i in changed), sorted(before.names[j] for j in gone)
 
     def dumps(self) -> tuple[bytes, bytes]:
@@ -407,7 +430,14 @@ class CacheHeader:
     warnings: list[list[str]] = field(default_factory=list)  # [name, warning]
     dup_keys: list[str] = field(default_factory=list)  # keys more than one file claims
     entries: dict[str, int] = field(default_factory=dict)  # feed -> entries published
+    mtimes: list[int] = field(default_factory=list)  # the listing's span (Listing.span); [] unknown
     base: str = ""  # in a delta: the base it applies to (OpenCache.identity); "" in a base
+
+
+def _spanned(listing: Listing, header: CacheHeader) -> Listing:
+    if len(header.mtimes) == 2:
+        listing.span = (header.mtimes[0], header.mtimes[1])
+    return listing
 
 
 def line_name(line: bytes) -> str:
@@ -496,14 +526,14 @@ class CacheFile:
                 names, numbers = found.base.read(names_size), found.base.read(numbers_size)
                 if len(numbers) != numbers_size:
                     return None
-                return Listing.loads(names, numbers), CachedLines(lines, {}, found.identity)
+                return _spanned(Listing.loads(names, numbers), header), CachedLines(lines, {}, found.identity)
             names, numbers, changed = (found.delta.read(size) for size in header.sections)
             if len(changed) != header.sections[2] or found.delta.read(1):
                 return None
             overlay: dict[str, bytes | None] = {}
             for line in changed.split(b"\n")[:-1]:
                 overlay[line_name(line)] = None if line.index(b"\t") == len(line) - 1 else line
-            return Listing.loads(names, numbers), CachedLines(lines, overlay, found.identity)
+            return _spanned(Listing.loads(names, numbers), header), CachedLines(lines, overlay, found.identity)
         except (OSError, ValueError, UnicodeDecodeError):
             return None
 

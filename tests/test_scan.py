@@ -63,6 +63,36 @@ def test_changes_since_finds_every_change_and_only_those(scans):
     assert listing(now).changes_since(listing(before), RACY_FROM) == oracle(now, before)
 
 
+@hsettings(max_examples=400, deadline=None)
+@given(two_scans(), st.integers(0, 2000), st.integers(0, 2000))
+def test_the_span_of_the_last_listing_changes_nothing_found(scans, looser_below, looser_above):
+    """With the last listing's mtime span (exact, or loose by any amount) the scan may skip the
+    look through every mtime, and must find the same; the new span holds every new mtime."""
+    now, before = scans
+    last = listing(before)
+    mtimes = [triple[1] for _, triple in before] or [0]
+    last.span = (min(mtimes) - looser_below, max(mtimes) + looser_above)
+    current = listing(now)
+    assert current.changes_since(last, RACY_FROM) == oracle(now, before)
+    low, high = current.span
+    assert all(low <= triple[1] <= high for _, triple in now)
+
+
+def test_a_span_that_shows_nothing_racy_spares_the_look_through_every_mtime():
+    """Skipping the look keeps the last span (widened by the changed files); looking finds the
+    exact one: which of the two came back tells which way the scan went."""
+    before = [(f"{i:06d}.txt", (10, 100 + i, i)) for i in range(5000)]
+    now = before[:2500] + [("new.txt", (5, 7, 9))] + before[2500:]
+    last = listing(before)
+    last.span = (50, 6000)  # loose, nothing racy below 10**9, nothing missing
+    current = listing(now)
+    assert current.changes_since(last, 10**9) == (["new.txt"], [])
+    assert current.span == (7, 6000)
+    last.span = (50, 10**9)  # may hold a racy file: every mtime is looked at
+    assert current.changes_since(last, 10**9) == (["new.txt"], [])
+    assert current.span == (7, 5099)
+
+
 def test_a_name_added_in_the_middle_of_a_large_folder():
     before = [(f"{i:06d}.txt", (10, i, i)) for i in range(5000)]
     now = before[:2500] + [("new.txt", (5, 7, 9))] + before[2500:]
