@@ -7,6 +7,7 @@ sees a name-only RSS author or a `type="CDATA"` Atom content.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from html import escape
 from typing import Sequence
@@ -38,9 +39,23 @@ def content_html(entry: Entry, settings: Settings) -> str:
     return "\n".join(parts)
 
 
-def feed_updated(entries: Sequence[Entry]) -> datetime:
-    """The newest entry's updated time (never the clock; the epoch for an empty feed)."""
-    return max((e.updated for e in entries), default=EPOCH)
+# The date in an id this program mints: tag:AUTHORITY,YYYY-MM-DD:SPECIFIC (RFC 4151 allows the
+# month and day to be left out).
+_TAG_DATE = re.compile(r"tag:[^,]*,(\d{4})(?:-(\d\d))?(?:-(\d\d))?:")
+
+
+def feed_updated(entries: Sequence[Entry], feed_id: str) -> datetime:
+    """The newest entry's updated time; for an empty feed, the day its id was minted, when the
+    feed began (never the clock: the same record gives the same bytes)."""
+    if entries:
+        return max(e.updated for e in entries)
+    match = _TAG_DATE.match(feed_id)
+    if match is None:
+        return EPOCH
+    try:
+        return datetime(int(match[1]), int(match[2] or 1), int(match[3] or 1), tzinfo=timezone.utc)
+    except ValueError:
+        return EPOCH
 
 
 def _generator(spec: FeedSpec, entries: Sequence[Entry], settings: Settings, feed_id: str, self_name: str) -> FeedGenerator:
@@ -54,7 +69,7 @@ def _generator(spec: FeedSpec, entries: Sequence[Entry], settings: Settings, fee
     fg.language(settings.language)
     fg.generator("feedpub", version=__version__)
     fg.ttl(settings.ttl)
-    updated = feed_updated(entries)
+    updated = feed_updated(entries, feed_id)
     fg.updated(updated)
     fg.lastBuildDate(updated)
     return fg

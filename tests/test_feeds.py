@@ -163,3 +163,16 @@ def test_arbitrary_unicode_survives_into_well_formed_xml(tmp_path_factory, title
     assert atom.findtext("a:entry/a:title", namespaces=ATOM_NS) == seed.title
     summary = atom.findtext("a:entry/a:summary", namespaces=ATOM_NS)
     assert summary == seed.summary
+
+
+@pytest.mark.parametrize("feed_id, day", [
+    ("tag:news.example.org,2026-11-27:feed/world", (2026, 11, 27)),
+    ("tag:news.example.org,2026-11:feed/world", (2026, 11, 1)),
+    ("tag:news.example.org,2026:feed/world", (2026, 1, 1)),
+    ("tag:news.example.org,2026-02-30:feed/world", (1970, 1, 1)),  # no such day
+    ("urn:uuid:60a76c80-d399-11d9-b93c-0003939e0af6", (1970, 1, 1)),  # not one of ours
+])
+def test_an_empty_feed_is_updated_when_its_id_was_minted(feed_id, day):
+    from feedpub.feeds import feed_updated
+
+    assert feed_updated([], feed_id) == datetime(*day, tzinfo=timezone.utc)
