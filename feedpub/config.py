@@ -70,8 +70,24 @@ class Settings:
         """The tagging authority for ids minted now (RFC 4151 `taggingEntity` without the date)."""
         return self.tag_authority or (urlsplit(self.base_url).hostname or "localhost")
 
+    def local_authority(self) -> bool:
+        """Whether ids would be minted under a name nobody owns (localhost, an IP address, a
+        name without a dot): fine for trying feedpub out, wrong for ids that never change."""
+        name = self.authority().strip("[]")
+        return name == "localhost" or name.endswith(".localhost") or "." not in name or _is_ip(name)
+
     def feed(self, name: str) -> FeedSpec:
         return next(f for f in self.feeds if f.name == name)
+
+
+def _is_ip(name: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 DEFAULT_FEEDS = (

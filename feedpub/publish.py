@@ -218,6 +218,12 @@ def _build(
             report.notices.append(f"{settings.seeds_dir}: no seeds to publish; the feeds are written empty")
         plan = plan_partial(header, digests, state, record, settings)
         outputs = render_outputs(settings, record, state, now, report, plan)
+        if record.minted and settings.local_authority():
+            report.notices.append(
+                f"{record.minted} new id{'s' if record.minted > 1 else ''} minted under tag:{settings.authority()}, "
+                "which no one owns; ids never "
+                "change, so set site.base_url (or site.tag_authority) to your own domain before publishing"
+            )
     except RecordError as e:
         raise InputError(str(e)) from None
 

@@ -151,6 +151,7 @@ class Record:
         self._dirty: dict[str, bytes] = {}  # key -> changed or new line, serialised
         self.feed_ids: dict[str, str] = {}
         self._feeds_changed = False
+        self.minted = 0  # ids minted in this run (feeds and seeds)
         self.path = Path("record")
 
     @classmethod
@@ -258,6 +259,7 @@ class Record:
     def put_serialised(self, key: str, raw: bytes) -> None:
         """Set a key's line from its JSON, as `new_line(...).to_json()` made it elsewhere."""
         self._dirty[key] = raw
+        self.minted += 1
 
     def changed(self) -> bool:
         """Whether the file must be rewritten."""
@@ -277,6 +279,7 @@ class Record:
         if name not in self.feed_ids:
             self.feed_ids[name] = tag_uri(authority, now, f"feed/{name}")
             self._feeds_changed = True
+            self.minted += 1
         return self.feed_ids[name]
 
     def observe(self, key: str, fingerprint: str, seen: datetime, now: datetime, authority: str) -> RecordLine:
@@ -295,6 +298,7 @@ class Record:
         if old is None:
             line = new_line(key, fingerprint, seen.timestamp(), now.timestamp(), authority)
             self.put(line)
+            self.minted += 1
             return line, "new"
         if old.fingerprint == RECOVERED or old.fingerprint.startswith(LEGACY_PREFIX):
             # The text as it stands is the published one: adopt it, no edit.

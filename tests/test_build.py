@@ -205,10 +205,15 @@ def test_missing_seeds_folder_is_an_input_error_and_touches_nothing(project):
 
 def test_empty_seeds_folder_writes_valid_empty_feeds_with_a_notice(project):
     report = project.build()
-    assert report.notices == [f"{project.seeds}: no seeds to publish; the feeds are written empty"]
+    assert report.notices[0] == f"{project.seeds}: no seeds to publish; the feeds are written empty"
+    assert report.notices[1].startswith("2 new ids minted under tag:localhost,")  # the two feeds' ids
     for name in ("flash.xml", "latest.xml", "flash.atom", "latest.atom"):
         parsed = feedparser.parse(project.out / name)
         assert parsed.bozo == 0 and parsed.entries == []
+        # Updated when the feed began (the day in its id), not in 1970, and not the clock.
+        assert parsed.feed.updated_parsed[:6] == (CLOCK.year, CLOCK.month, CLOCK.day, 0, 0, 0), name
+    later = project.build(now=CLOCK + timedelta(days=3))
+    assert later.written == []  # the same record and seeds: the same bytes
 
 
 def test_incremental_rebuild_reads_only_changed_seeds(project):

@@ -26,7 +26,28 @@ def feedpub(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 @pytest.fixture
 def cwd(project) -> Path:
     project.add("001_good.txt", seed_text("Good story"))
+    # A domain of its own: ids minted under localhost get a notice (see the test below).
+    project.config.write_text('[site]\nbase_url = "https://news.example.org/"\n')
     return project.root
+
+
+def test_ids_minted_under_localhost_get_a_notice_until_the_site_has_a_domain(project):
+    project.add("001_good.txt", seed_text("Good story"))
+    first = feedpub("build", cwd=project.root)
+    assert first.returncode == 0
+    assert first.stderr == (
+        "3 new ids minted under tag:localhost, which no one owns; ids never change, so set site.base_url "
+        "(or site.tag_authority) to your own domain before publishing\n"
+    )  # the seed's and the two feeds' (flash, latest)
+    assert feedpub("build", "--quiet", cwd=project.root).stderr == ""
+    project.add("002_second.txt", seed_text("Another story"))
+    assert feedpub("build", cwd=project.root).stderr.startswith("1 new id minted under tag:localhost,")
+    project.add("003_third.txt", seed_text("A third story"))
+    assert feedpub("build", "--base-url", "http://127.0.0.1:8000/", cwd=project.root).stderr.startswith(
+        "1 new id minted under tag:127.0.0.1,"
+    )
+    project.add("004_fourth.txt", seed_text("A fourth story"))
+    assert feedpub("build", "--base-url", "https://news.example.org/", cwd=project.root).stderr == ""
 
 
 def test_build_prints_one_summary_line(cwd):
