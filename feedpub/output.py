@@ -48,7 +48,7 @@ class Staging:
             return False
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            temp = target.parent / f"{TEMP_PREFIX}{os.getpid()}-{len(self.staged)}-{target.name}"
+            temp = _beside(target, str(len(self.staged)))
             with open(temp, "wb") as f:
                 self.staged.append((temp, target))
                 for part in [data] if isinstance(data, (bytes, bytearray)) else data:
@@ -103,7 +103,7 @@ def _keep_previous(target: Path, number: int) -> Path | None | bool:
     """A hard link to the file about to be replaced; None when there is no such file; False when
     it cannot be linked (then it cannot be put back). The link is named like a temporary, so a
     killed build's leftovers are cleared like the others."""
-    link = target.parent / f"{TEMP_PREFIX}{os.getpid()}-{number}-old-{target.name}"
+    link = _beside(target, f"{number}-old")
     try:
         os.link(target, link)
     except FileNotFoundError:
@@ -111,6 +111,19 @@ def _keep_previous(target: Path, number: int) -> Path | None | bool:
     except OSError:
         return False
     return link
+
+
+def _beside(target: Path, label: str) -> Path:
+    """A temporary's path beside `target`, named after it: `.feedpub-tmp-<pid>-<label>-<name>`,
+    the name cut from its front when the whole would pass the 255 bytes a file name may have."""
+    prefix = f"{TEMP_PREFIX}{os.getpid()}-{label}-"
+    name = target.name.encode("utf-8", "surrogateescape")
+    room = 255 - len(prefix)
+    if len(name) > room:
+        name = name[len(name) - room :]
+        while name and 0x80 <= name[0] < 0xC0:  # not from the middle of a character
+            name = name[1:]
+    return target.parent / (prefix + name.decode("utf-8", "surrogateescape"))
 
 
 def _roll_back(done: list[tuple[Path, Path | None | bool]]) -> None:

@@ -31,7 +31,7 @@ from typing import Callable, Iterable, Iterator
 
 from feedpub.model import SeedSkipped
 from feedpub.record import new_line_json
-from feedpub.seeds import READ_AT, SEED_SUFFIXES, read_seed_at, read_seed_bytes, skim_seed
+from feedpub.seeds import READ_AT, SEED_SUFFIXES, read_seed_at, read_seed_bytes, seed_key, skim_seed
 from feedpub.sorted_lines import find, splice_pieces
 
 CACHE_FORMAT = 6
@@ -47,6 +47,9 @@ DELTA_MAX_SHARE = 0.1
 # characters (not allowed in XML) or bytes that are not UTF-8 would make the build fail.
 _BAD_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 BAD_NAME = "file name holds control characters or is not UTF-8; rename it"
+# A seed's key names its page, items/<key>.html, and a file name has at most 255 bytes.
+MAX_PAGE_NAME_BYTES = 255
+LONG_NAME = f"file name too long: its page name (<key>.html) would pass {MAX_PAGE_NAME_BYTES} bytes; shorten it"
 # The cache's separators: a name holding one is kept out of the listing and the cache altogether
 # (Listing.odd) and reported with BAD_NAME by every build.
 _SEPARATOR = re.compile("[\t\n]")
@@ -286,11 +289,22 @@ def list_files(seeds_dir: Path, *, stat: bool = True) -> Listing:
     return Listing(names, numbers)
 
 
+def name_problem(name: str) -> str:
+    """Why a file's name keeps it from being published ("" when it can be)."""
+    if _BAD_NAME.search(name):
+        return BAD_NAME
+    # Only a name of 64 characters or more can hold the 254 bytes it takes (4 bytes a character at most).
+    if len(name) >= 64 and len(f"{seed_key(name)[0]}.html".encode("utf-8")) > MAX_PAGE_NAME_BYTES:
+        return LONG_NAME
+    return ""
+
+
 def read_info(seeds_dir: str, name: str, agencies: tuple[str, ...]) -> SeedInfo:
     """Read one file and keep only the facts the scan needs (never the body): see seeds.skim_seed.
     Its signature is the fstat of the very file read ("" when it could not be opened)."""
-    if _BAD_NAME.search(name):
-        return SeedInfo(name, "", skip=BAD_NAME)
+    problem = name_problem(name)
+    if problem:
+        return SeedInfo(name, "", skip=problem)
     path = os.path.join(seeds_dir, name)
     try:
         data, st = read_seed_bytes(path, root=seeds_dir)
@@ -350,7 +364,7 @@ def read_chunk(seeds_dir: str, agencies: tuple[str, ...], mint: Mint, names: lis
     folder = _open_folder(seeds_dir)
     try:
         for name in names:
-            got = None if folder is None or _BAD_NAME.search(name) else read_seed_at(folder, name)
+            got = None if folder is None or name_problem(name) else read_seed_at(folder, name)
             if got is not None:
                 data, st = got
                 line = info_line(skim_info(name, os.path.join(seeds_dir, name), data, st, agencies), mint)

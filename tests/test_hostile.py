@@ -404,6 +404,30 @@ def test_hostile_file_names_are_published_with_working_links_or_skipped(tmp_path
     assert len(report.skipped) == 5 and report.entries["latest"] == 8
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_file_name_as_long_as_the_system_allows_publishes_or_is_skipped_alone(tmp_path, monkeypatch, workers):
+    """Names up to 255 bytes: a page name (<key>.html) that would pass 255 bytes is skipped with one
+    line; a long one that fits publishes (its temporary file name too must fit). The rest publish."""
+    from feedpub import scan
+
+    monkeypatch.setattr(scan, "PARALLEL_FROM", 1)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    body = "Flash News\n\n\nReuters: Headline number {}\n\nThe story, {}./VOA\n"
+    names = ["001_short.txt", "002_" + "k" * 246 + ".txt",  # 254 bytes: page name 252
+             "m" * 251 + ".txt",  # 255 bytes: page name 256
+             "003_" + "é" * 120 + ".txt"]  # 248 bytes: page name 246
+    for i, name in enumerate(names):
+        (seeds / name).write_text(body.format(i, i))
+    settings = load_settings(root=tmp_path, env={}, overrides={
+        "seeds_dir": seeds, "out_dir": tmp_path / "out", "record_path": tmp_path / "rec.jsonl", "base_url": BASE_URL})
+    report = build(settings, now=CLOCK, workers=workers)
+    assert [(os.path.basename(p), why) for p, why in report.skipped] == [(names[2], scan.LONG_NAME)]
+    assert report.entries["latest"] == 3
+    assert (tmp_path / "out" / "items" / ("k" * 246 + ".html")).is_file()
+    assert not [p for p in (tmp_path / "out").rglob(".feedpub-tmp-*")]
+
+
 def test_a_file_name_cannot_send_control_codes_to_the_terminal(tmp_path):
     """The skip line names the file: its escape sequences, bidi overrides and undecodable bytes
     are printed as visible escapes, never as the codes themselves."""
