@@ -36,7 +36,7 @@ from feedpub.scan import (
     signature,
 )
 from feedpub.selection import State, update_fully, update_incrementally
-from feedpub.seeds import read_seed
+from feedpub.seeds import CANNOT_READ, read_seed
 
 UTC = timezone.utc
 
@@ -196,7 +196,7 @@ def _build(
         # A first build (empty record) mints ids in the reader processes: see scan.read_line.
         mint = (now.timestamp(), settings.authority()) if not record.has_seeds() else None
         changes = read_changes(
-            settings, listing, rest, header.taken_ns, workers or default_workers(), progress, mint, report.notices.append
+            settings, listing, rest, header, workers or default_workers(), progress, mint, report.notices.append
         )
         report.reread = len(changes.fresh)
         state = None
@@ -274,15 +274,19 @@ class Changes:
 
 
 def read_changes(
-    settings: Settings, listing: Listing, rest, taken_ns: int, workers: int, progress, mint, notice
+    settings: Settings, listing: Listing, rest, header: CacheHeader, workers: int, progress, mint, notice
 ) -> Changes:
-    """Read the files that are new, changed or racy since the last scan (all of them without one)."""
+    """Read the files that are new, changed or racy since the last scan (all of them without one),
+    and those the last build could not read: a permission put right changes no size or mtime."""
     if rest is None:
         lines, gone = None, []
         to_read = listing.names  # in directory order, for the listing's numbers: sorted below
     else:
         before, lines = rest
-        to_read, gone = listing.changes_since(before, taken_ns - RACY_NS)
+        to_read, gone = listing.changes_since(before, header.taken_ns - RACY_NS)
+        unreadable = {name for name, reason in header.skipped if reason.startswith(CANNOT_READ)}
+        if unreadable:
+            to_read = sorted(unreadable.intersection(listing.names).union(to_read))
     fresh, minted, numbers = [], [], array("q")
     chunks = read_chunks(settings.seeds_dir, to_read, settings.agencies, workers=workers, progress=progress, mint=mint, notice=notice)
     for chunk_lines, chunk_numbers in chunks:
@@ -336,6 +340,8 @@ def nothing_changed(
         return False
     if record_sig is None or record_sig != header.record_sig or digest != header.digest:
         return False
+    if any(reason.startswith(CANNOT_READ) for _, reason in header.skipped):
+        return False  # a file may have become readable without a change the listing shows
     # The listing is the one the header describes (same digest), so the header's span holds for it.
     newest = header.mtimes[1] if len(header.mtimes) == 2 else listing.newest_mtime_ns()
     if newest >= header.taken_ns - RACY_NS:

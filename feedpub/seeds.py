@@ -70,6 +70,7 @@ NO_BODY = "no body paragraphs"
 OUTSIDE_ROOT = "links outside the seeds folder"
 DANGLING = "dangling symlink"
 NOT_A_FILE = "not a regular file"
+CANNOT_READ = "cannot read"  # the start of every reason a file could not be read for
 CP1252_WARNING = "not UTF-8, read as Windows-1252"
 
 # --- module-level patterns: compiled once, each applied to a whole text or one short line -----
@@ -346,7 +347,7 @@ def _read_file(path: Path | str, limit: int) -> tuple[bytes, os.stat_result]:
     try:
         fd = os.open(path, _OPEN_FLAGS)
     except FileNotFoundError:
-        raise SeedSkipped(path, DANGLING if os.path.islink(path) else "cannot read: no such file") from None
+        raise SeedSkipped(path, DANGLING if os.path.islink(path) else f"{CANNOT_READ}: no such file") from None
     except OSError as error:
         raise SeedSkipped(path, _os_reason(error)) from None
     return _read_open(path, fd, limit)
@@ -377,7 +378,7 @@ def _read_open(path: Path | str, fd: int, limit: int) -> tuple[bytes, os.stat_re
 
 
 def _os_reason(error: OSError) -> str:
-    return f"cannot read: {(error.strerror or type(error).__name__).lower()}"
+    return f"{CANNOT_READ}: {(error.strerror or type(error).__name__).lower()}"
 
 
 # --- bytes -> clean text ---------------------------------------------------------------------

@@ -216,6 +216,31 @@ def test_empty_seeds_folder_writes_valid_empty_feeds_with_a_notice(project):
     assert later.written == []  # the same record and seeds: the same bytes
 
 
+def test_a_seed_that_could_not_be_read_is_tried_again_though_nothing_about_it_changed(project, monkeypatch):
+    """Permissions put right change no size, mtime or inode: the next build reads the file again."""
+    from feedpub import scan
+    from feedpub.model import SeedSkipped
+
+    for i in range(3):
+        project.add(f"00{i}_k{i}.txt", seed_text(f"Story {i}"))
+    victim = "001_k1.txt"
+    real_at, real_bytes = scan.read_seed_at, scan.read_seed_bytes
+
+    def denied(path, **kwargs):
+        if path.endswith(victim):
+            raise SeedSkipped(path, "cannot read: permission denied")
+        return real_bytes(path, **kwargs)
+
+    monkeypatch.setattr(scan, "read_seed_at", lambda folder, name: None if name == victim else real_at(folder, name))
+    monkeypatch.setattr(scan, "read_seed_bytes", denied)
+    report = project.build()
+    assert [(os.path.basename(p), why) for p, why in report.skipped] == [(victim, "cannot read: permission denied")]
+    monkeypatch.undo()
+    report = project.build(now=CLOCK + timedelta(minutes=1))
+    assert report.reread == 1 and report.skipped == [] and report.entries["latest"] == 3
+    assert project.build(now=CLOCK + timedelta(minutes=2)).reread == 0
+
+
 def test_incremental_rebuild_reads_only_changed_seeds(project):
     for i in range(4):
         project.add(f"00{i}_k{i}.txt", seed_text(f"Story {i}"))
