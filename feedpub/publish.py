@@ -193,6 +193,8 @@ def _build(
     trusted = record_sig is not None and record_sig == header.record_sig
     try:
         record = Record.load(settings.record_path, trusted=trusted)
+        if not record.has_seeds() and not record.feed_ids:
+            refuse_a_lost_record(settings)
         # A first build (empty record) mints ids in the reader processes: see scan.read_line.
         mint = (now.timestamp(), settings.authority()) if not record.has_seeds() else None
         changes = read_changes(
@@ -271,6 +273,23 @@ class Changes:
         kept = (line for line in self.lines.all().decode("utf-8", "surrogateescape").split("\n")[:-1]
                 if line.split("\t", 1)[0] not in self.old)
         return list(heapq.merge(kept, self.fresh, key=lambda line: line.split("\t", 1)[0]))
+
+
+def refuse_a_lost_record(settings: Settings) -> None:
+    """An empty record beside feeds that publish entries is a lost one, not a first build: a build
+    would give every entry a new id and date, and readers would see old stories as new."""
+    for spec in settings.feeds:
+        try:
+            entries = (settings.out_dir / f"{spec.name}.xml").read_bytes().count(b"<item>")
+        except OSError:
+            continue
+        if entries:
+            state = "is empty" if settings.record_path.exists() else "is missing"
+            raise InputError(
+                f"{settings.record_path}: the record {state}, but {settings.out_dir / spec.name}.xml publishes "
+                f"{entries} entries, whose ids it holds; restore it, or run `feedpub build --rebuild-record` "
+                "to recover it from the published feeds (or delete the feeds to start afresh)"
+            )
 
 
 def read_changes(

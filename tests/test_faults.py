@@ -837,6 +837,13 @@ def test_rebuild_record_recovers_the_ids(small, tmp_path, lines):
     kept = set()  # keys whose line stays readable
     if lines == "all":
         site.record.unlink()
+        lost = build(site)  # not taken for a first build: every id would change
+        assert lost.returncode == 2 and "the record is missing, but" in lost.stderr and "--rebuild-record" in lost.stderr
+        assert published(site) == {n: d for n, d in before.items() if n != "rec.jsonl"}
+        site.record.write_bytes(b"")
+        lost = build(site)
+        assert lost.returncode == 2 and "the record is empty, but" in lost.stderr
+        assert published(site) == {n: d for n, d in before.items() if n != "rec.jsonl"} | {"rec.jsonl": b""}
     else:
         damaged = {rows[number - 1].get("key") for number in lines}
         kept = set(ids) - damaged
