@@ -71,16 +71,27 @@ def format_time(dt: datetime) -> str:
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
 
+# No time this program writes comes near it (they are file times and the clock), and a time at the
+# end of the calendar would overflow the moment an edit moves it on by a second.
+_LAST_YEAR = 9000
+
+
 def parse_time(text: str) -> datetime:
     """A time in the record's one format; ValueError for anything else. The times this module
     writes skip strptime, whose first call loads a module and compiles a regex: 10 ms that a build
     rendering one page would pay. Anything else gets strptime's leniency and its messages."""
     if _TIME.fullmatch(text):
         try:
-            return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+            return _in_range(datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC))
         except ValueError:
             pass  # a 13th month, say: strptime words it
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return _in_range(datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC))
+
+
+def _in_range(dt: datetime) -> datetime:
+    if dt.year > _LAST_YEAR:
+        raise ValueError(f"{dt:%Y-%m-%d} is after the year {_LAST_YEAR}: not a time feedpub writes")
+    return dt
 
 
 def whole_seconds(dt: datetime) -> datetime:

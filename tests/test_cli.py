@@ -102,6 +102,16 @@ def test_missing_seeds_folder_exits_2_with_one_line(cwd):
     assert result.stderr == "feedpub: nowhere: seeds folder not found (use --seeds DIR)\n"
 
 
+def test_a_record_time_at_the_end_of_the_calendar_is_a_bad_line_not_a_traceback(cwd):
+    assert feedpub("build", cwd=cwd).returncode == 0
+    record = cwd / "feedpub-record.jsonl"
+    record.write_text(record.read_text().replace('"edited": null', '"edited": "9999-12-31T23:59:59Z"'))
+    (cwd / "seeds" / "001_good.txt").write_text(seed_text("Good story", body="Edited, one second later"))
+    result = feedpub("build", cwd=cwd)
+    assert result.returncode == 2
+    assert result.stderr.startswith("feedpub: feedpub-record.jsonl:3: bad record line (9999-12-31 is after the year 9000")
+
+
 def test_damaged_record_exits_2_naming_file_and_line_then_rebuild_record_recovers(cwd):
     assert feedpub("build", cwd=cwd).returncode == 0
     record = cwd / "feedpub-record.jsonl"
