@@ -79,10 +79,18 @@ def build(strict, quiet, as_json, wait, workers, rebuild_record, **options):
     for line in report.warnings + ([] if quiet else report.notices):
         click.echo(for_terminal(line), err=True)
     if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+        click.echo(json_text(report.as_dict()))
     elif not quiet:
         click.echo(report.summary_line())
     sys.exit(report.exit_code(strict))
+
+
+def json_text(value) -> str:
+    """JSON for a person and a program: UTF-8 as is, but a file name's undecodable byte (a lone
+    surrogate, as Python keeps it) as its JSON escape, `\udce9`: printed raw it would make the
+    output invalid UTF-8, which no JSON parser reads."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class ProgressLine:
@@ -121,7 +129,7 @@ def inspect(paths, as_json, config_path):
     settings = settings_from_options(config_path=config_path)
     results = [describe(path, settings) for path in paths]
     if as_json:
-        click.echo(json.dumps(results, indent=2, ensure_ascii=False))
+        click.echo(json_text(results))
     else:
         click.echo("\n\n".join(format_text(r) for r in results))
 

@@ -80,6 +80,23 @@ def test_json_summary(cwd):
     assert "index.html" in data["written"] and "flash.xml" in data["written"]
 
 
+def test_json_output_is_utf_8_json_whatever_the_file_names(cwd):
+    """A name that is not UTF-8 is skipped; in --json it must not make the output unreadable."""
+    import os
+
+    with open(os.path.join(os.fsencode(cwd / "seeds"), b"bad\xe9name.txt"), "wb") as f:
+        f.write(seed_text("Bad name").encode())
+    (cwd / "seeds" / "002_café.txt").write_text(seed_text("Café story"))
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}
+    for args in (["build", "--json"], ["inspect", "seeds/bad\udce9name.txt", "seeds/002_café.txt", "--json"]):
+        argv = [os.fsencode(a) for a in args]
+        done = subprocess.run([sys.executable, "-m", "feedpub", *argv], cwd=cwd, capture_output=True, env=env, timeout=120)
+        text = done.stdout.decode("utf-8")  # strict: raw undecodable bytes would fail here
+        data = json.loads(text)
+        assert "café" in text  # readable as it is, not escaped
+        assert "bad\udce9name.txt" in json.dumps(data, ensure_ascii=False), args  # the name, as Python keeps it
+
+
 def test_bad_config_value_is_one_line_and_exit_2(cwd):
     (cwd / "feedpub.toml").write_text("[site]\nttl = -1\n")
     result = feedpub("build", cwd=cwd)
