@@ -115,13 +115,24 @@ def _stat_key(entry: os.DirEntry) -> tuple[str, int, int]:
 
 
 class WatchdogWaiter:
-    """Change notifications from the OS (inotify, FSEvents, ...) through watchdog."""
+    """Change notifications from the OS (inotify, FSEvents, ...) through watchdog.
+
+    The OS watches a folder, not a path: when the seeds folder is replaced by another one (a
+    deploy that renames a fresh copy into place, `git` or `rsync` doing the same), the watch would
+    stay on the old folder. So every wait also checks which folder the path names, and a new
+    one is a change, and watched from then on.
+    """
 
     def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._changed = threading.Event()
+        self._identity = _folder_identity(self.folder)
+        self._observer = self._watch()
+
+    def _watch(self) -> Any:
         from watchdog.events import FileSystemEventHandler
         from watchdog.observers import Observer
 
-        self._changed = threading.Event()
         changed = self._changed
 
         class Handler(FileSystemEventHandler):
@@ -129,20 +140,47 @@ class WatchdogWaiter:
                 if event.event_type not in ("opened", "closed_no_write"):  # reads are not changes
                     changed.set()
 
-        self._observer = Observer()
-        self._observer.schedule(Handler(), str(folder), recursive=True)
-        self._observer.daemon = True
-        self._observer.start()
+        observer = Observer()
+        observer.schedule(Handler(), str(self.folder), recursive=True)
+        observer.daemon = True
+        observer.start()
+        return observer
 
     def wait(self, timeout: float) -> bool:
         if self._changed.wait(timeout):
             self._changed.clear()
             return True
-        return False
+        return self._replaced()
+
+    def _replaced(self) -> bool:
+        identity = _folder_identity(self.folder)
+        if identity == self._identity:
+            return False
+        self._stop()
+        self._identity = identity
+        if identity is not None:
+            try:
+                self._observer = self._watch()
+            except OSError:
+                self._identity = None  # not watchable now: the next wait tries again
+        return True
+
+    def _stop(self) -> None:
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout=5)
+            self._observer = None
 
     def close(self) -> None:
-        self._observer.stop()
-        self._observer.join(timeout=5)
+        self._stop()
+
+
+def _folder_identity(folder: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 def watch_seeds(folder: Path, *, prefer_watchdog: bool = True) -> ChangeWaiter:

@@ -305,6 +305,30 @@ def test_watchdog_waiter_reports_a_new_seed_within_a_second(tmp_path):
         waiter.close()
 
 
+def test_watchdog_waiter_follows_a_seeds_folder_replaced_by_another(tmp_path):
+    """A deploy renames a fresh copy into place: the watch must move to the new folder."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    waiter = WatchdogWaiter(seeds)
+    try:
+        assert waiter.wait(0.2) is False
+        seeds.rename(tmp_path / "seeds_old")
+        seeds.mkdir()
+        assert waiter.wait(3) is True  # another folder: a change in itself
+        time.sleep(0.2)
+        while waiter.wait(0.3):
+            pass
+        threading.Timer(0.1, (seeds / "new.txt").write_text, ["hello"]).start()
+        assert waiter.wait(5) is True  # and seen inside the new folder
+        time.sleep(0.2)
+        while waiter.wait(0.3):
+            pass
+        (tmp_path / "seeds_old" / "old.txt").write_text("not watched any more")
+        assert waiter.wait(1.5) is False
+    finally:
+        waiter.close()
+
+
 # --- `feedpub watch` as a process (real time, real files: an integration test) -----------------
 
 SEED = """Flash News
