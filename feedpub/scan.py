@@ -31,7 +31,7 @@ from typing import Callable, Iterable, Iterator
 
 from feedpub.model import SeedSkipped
 from feedpub.record import new_line_json
-from feedpub.seeds import READ_AT, SEED_SUFFIXES, read_seed_at, read_seed_bytes, seed_key, skim_seed
+from feedpub.seeds import ANY_CASE_SUFFIXES, READ_AT, read_seed_at, read_seed_bytes, seed_key, skim_seed
 from feedpub.sorted_lines import find, splice_pieces
 
 CACHE_FORMAT = 6
@@ -252,7 +252,7 @@ def _nth_kept(k: int, removed: list[int]) -> int:
 
 
 def list_files(seeds_dir: Path, *, stat: bool = True) -> Listing:
-    """Every candidate seed file (not dotfiles; .txt and .md) with its size, mtime and inode.
+    """Every candidate seed file (not dotfiles; .txt and .md in any case) with its size, mtime and inode.
 
     With `stat=False` only the names are listed (a cold build: reading every file fstats it
     anyway, see `read_chunk`), which spares 100,000 stat calls.
@@ -267,7 +267,7 @@ def list_files(seeds_dir: Path, *, stat: bool = True) -> Listing:
         with os.scandir(folder) as it:
             for entry in it:  # not a list of entries: each caches its stat result
                 name = entry.name
-                if name[0] == "." or not name.endswith(SEED_SUFFIXES):
+                if name[0] == "." or not name.endswith(ANY_CASE_SUFFIXES):
                     continue
                 if stat:
                     try:

@@ -18,6 +18,7 @@ becomes a Seed or raises SeedSkipped; nothing else escapes.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import stat
@@ -54,6 +55,13 @@ KNOWN_AGENCIES: tuple[str, ...] = (
 MAX_SEED_BYTES: int = 2 * 1024 * 1024
 MAX_LINE_CHARS: int = 100_000
 SEED_SUFFIXES = (".txt", ".md")
+# ...in any case (`NOTES.TXT` from a Windows tool is a seed too), all lower case first: most
+# names match at the first try.
+ANY_CASE_SUFFIXES = tuple(
+    "".join(chars)
+    for suffix in SEED_SUFFIXES
+    for chars in itertools.product(*((c, c.upper()) if c.isalpha() else (c,) for c in suffix))
+)
 SUMMARY_CHARS = 300
 SKIM_CHARS = 2000  # how much of a seed the scan looks at (see skim_seed); the rest is only hashed
 
@@ -62,6 +70,7 @@ TOO_LARGE = "larger than 2 MiB"
 EMPTY = "empty file"
 ONLY_WHITESPACE = "only whitespace"
 BINARY = "binary data, not text"
+UTF16 = "UTF-16 or UTF-32 text (a byte order mark says so); save it as UTF-8"
 UNDECODABLE = "not UTF-8 or Windows-1252 text"
 HTML_PAGE = "looks like an HTML page, not a plain-text seed"
 LONG_LINE = f"a line longer than {MAX_LINE_CHARS:,} characters"
@@ -392,6 +401,8 @@ def _decode(data: bytes, path: Path, notes: list[str]) -> tuple[str, bool]:
     if not data:
         raise SeedSkipped(path, EMPTY)
     controls = _count_control_bytes(data)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SeedSkipped(path, UTF16)  # every other byte a NUL: "binary" would say too little
     if b"\x00" in data or controls > len(data) * _BINARY_SHARE:
         raise SeedSkipped(path, BINARY)
     # Not the "utf-8-sig" codec: it is written in Python and twice as slow.

@@ -241,6 +241,20 @@ def test_a_seed_that_could_not_be_read_is_tried_again_though_nothing_about_it_ch
     assert project.build(now=CLOCK + timedelta(minutes=2)).reread == 0
 
 
+def test_seed_suffixes_in_any_case_and_a_utf_16_seed_get_what_they_ask_for(project):
+    """NOTES.TXT from a Windows tool is a seed; UTF-16 is skipped, saying what to do about it."""
+    from feedpub.seeds import UTF16
+
+    project.add("001_k1.TXT", seed_text("Upper case suffix"))
+    project.add("notes.Md", seed_text("Mixed case suffix"))
+    project.add("002_k2.txt", seed_text("Saved as UTF-16").encode("utf-16"))
+    project.add("003_k3.txtx", seed_text("Not a seed"))
+    report = project.build()
+    assert report.seeds == 3 and report.entries["latest"] == 2
+    assert [(os.path.basename(p), why) for p, why in report.skipped] == [("002_k2.txt", UTF16)]
+    assert {"k1.html", "notes.html"} <= {p.name for p in (project.out / "items").iterdir()}
+
+
 def test_incremental_rebuild_reads_only_changed_seeds(project):
     for i in range(4):
         project.add(f"00{i}_k{i}.txt", seed_text(f"Story {i}"))
