@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_tz
@@ -79,17 +80,24 @@ def check_bytes(path: Path, settings: Settings, data: bytes | None = None) -> li
         report.warning(
             None, f"{len(data) / 1048576:.1f} MB: many readers refuse feeds past 1 MB; lower the feed's limit"
         )
-    if path.suffix == ".json" or data.lstrip()[:1] == b"{":
-        _check_json(data, report)
-    else:
-        _check_xml(data, report)
+    try:
+        if path.suffix == ".json" or data.lstrip()[:1] == b"{":
+            _check_json(data, report)
+        else:
+            _check_xml(data, report)
+    except Exception as e:
+        # Last resort, for input no rule below foresaw: one odd file must not stop the others
+        # being checked, and what was found before it still counts.
+        report.error(None, f"could not check: {type(e).__name__}: {e}")
     return report.problems
 
 
 def _public_name(path: Path, out_dir: Path) -> str:
+    # A symlink loop raises RuntimeError here before Python 3.13, a deleted working directory
+    # OSError; reading the file then says what is wrong ("cannot read: Too many levels of ...").
     try:
         return path.resolve().relative_to(out_dir.resolve()).as_posix()
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):
         return path.name
 
 
@@ -110,14 +118,32 @@ class _Report:
 
 
 def _is_absolute(url: str) -> bool:
-    parts = urlsplit(url.strip())
+    """Whether `url` has a scheme, and a host if it is http(s); False if it cannot be parsed at all."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
     if not parts.scheme:
         return False
     return bool(parts.netloc) if parts.scheme in ("http", "https") else True
 
 
+def _invalid_url(report: _Report, item, what: str, url: str, el=None) -> bool:
+    """Report a URL urllib cannot parse (an unclosed "[" in the host, a host that NFKC turns into
+    "/", "?", "#", "@" or ":"); True if it was one. Readers built on such parsers fail on it too, so
+    it is a finding of its own, not a crash. `what` names the URL and shows it."""
+    try:
+        urlsplit(url.strip())
+    except ValueError as e:
+        report.error(item, f"{what} is not a valid URL: {e}", el)
+        return True
+    return False
+
+
 def _url(report: _Report, item, what: str, url: str | None, el=None) -> None:
-    if url is not None and not _is_absolute(url):
+    if url is None or _invalid_url(report, item, f"{what} {url!r}", url, el):
+        return
+    if not _is_absolute(url):
         report.error(item, f"{what} {url!r} is a relative URL; readers need absolute ones (set base_url)", el)
 
 
@@ -138,9 +164,11 @@ def _element_urls(report: _Report, item, what: str, elements, el=None) -> None:
             continue
         for attr in _URL_ATTRS:
             value = node.get(attr)
-            if value is not None and not _is_absolute(value):
-                tag = etree.QName(node).localname
-                report.error(item, f"{what}: <{tag} {attr}={value!r}> is a relative URL; make it absolute", el)
+            if value is None:
+                continue
+            shown = f"{what}: <{etree.QName(node).localname} {attr}={value!r}>"
+            if not _invalid_url(report, item, shown, value, el) and not _is_absolute(value):
+                report.error(item, f"{shown} is a relative URL; make it absolute", el)
 
 
 def _title_markup(report: _Report, item, title: str | None, el=None) -> None:
@@ -256,8 +284,10 @@ def _check_rss(rss, report: _Report) -> None:
         _rfc822(report, label, "pubDate", item.findtext("pubDate"), item.find("pubDate"))
         if guid is not None:
             _duplicate(report, seen, label, "guid", (guid.text or "").strip(), index, guid)
-            if guid.get("isPermaLink", "true") == "true" and not _is_absolute(guid.text or ""):
-                report.error(label, 'guid is not a URL: mark it isPermaLink="false"', guid)
+            if guid.get("isPermaLink", "true") == "true":
+                text = guid.text or ""
+                if not _invalid_url(report, label, f"guid {text!r}", text, guid) and not _is_absolute(text):
+                    report.error(label, 'guid is not a URL: mark it isPermaLink="false"', guid)
         author = item.find("author")
         if author is not None and not _EMAIL.match((author.text or "").strip()):
             report.error(
@@ -307,8 +337,10 @@ def _check_atom(feed, report: _Report) -> None:
 def _atom_common(el, label, report: _Report) -> None:
     """Rules shared by <feed> and <entry>: id is an IRI, dates, links, text constructs."""
     node = el.find(f"{ATOM}id")
-    if node is not None and not _is_absolute(node.text or ""):
-        report.error(label, f"id {node.text!r} is not an absolute IRI (use a tag: or http URI)", node)
+    if node is not None:
+        text = node.text or ""
+        if not _invalid_url(report, label, f"id {node.text!r}", text, node) and not _is_absolute(text):
+            report.error(label, f"id {node.text!r} is not an absolute IRI (use a tag: or http URI)", node)
     for name in ("updated", "published"):
         node = el.find(ATOM + name)
         if node is not None:
@@ -338,6 +370,16 @@ def _check_json(data: bytes, report: _Report) -> None:
         return
     except json.JSONDecodeError as e:
         report.problems.append(Problem(report.file, None, "error", f"not valid JSON: {e.msg}", e.lineno))
+        return
+    except RecursionError:
+        # json recurses once per level; a JSON Feed needs four or five.
+        report.error(None, "could not check: arrays or objects nested too deeply to read")
+        return
+    except ValueError:
+        # The only other ValueError json.loads raises: Python refuses to read an integer longer
+        # than sys.get_int_max_str_digits() (a guard against quadratic-time conversion).
+        limit = sys.get_int_max_str_digits()
+        report.error(None, f"could not check: a number has more than {limit} digits, too long to read")
         return
     if not isinstance(feed, dict):
         report.error(None, "not a JSON Feed: the top level must be an object")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from feedpub.cli_options import for_terminal
 from feedpub.config import ConfigError, load_settings
 
 FEED_SUFFIXES = (".xml", ".atom", ".json")
@@ -50,7 +51,9 @@ def check(feeds, base_url, out_dir, config_path):
 
     problems = check_files(paths, settings)
     for problem in problems:
-        click.echo(str(problem))
+        # Ids, URLs and file names come from the files: a lone surrogate would end in a
+        # UnicodeEncodeError and an ESC would drive the terminal, so both are shown as escapes.
+        click.echo(for_terminal(str(problem)))
     errors = sum(p.level == "error" for p in problems)
     click.echo(
         f"{len(paths)} files checked: {errors} errors, {len(problems) - errors} warnings",

@@ -3,7 +3,10 @@ output passes; the command prints one line per problem and exits 0 or 1."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -170,6 +173,22 @@ RSS_CASES = {
         ["17: item 2: item has neither <title> nor <description>"],
     ),
     "not a feed": ("<rss", "<html", ["2: <html> is not an RSS 2.0 <rss> or Atom 1.0 <feed>"]),
+    # urlsplit raises ValueError on an unclosed IPv6 bracket: a finding, not a traceback.
+    "invalid url": (
+        "<link>https://news.example.org/</link>",
+        "<link>http://[x</link>",
+        ["5: channel <link> 'http://[x' is not a valid URL: Invalid IPv6 URL"],
+    ),
+    "invalid url in content": (
+        'href="https://example.org/x"',
+        'href="http://[x"',
+        ["15: tag:news.example.org,2025:a: content:encoded: <a href='http://[x'> is not a valid URL: Invalid IPv6 URL"],
+    ),
+    "invalid guid url": (
+        '<guid isPermaLink="false">tag:news.example.org,2025:b</guid>',
+        "<guid>http://[x</guid>",
+        ["20: http://[x: guid 'http://[x' is not a valid URL: Invalid IPv6 URL"],
+    ),
 }
 
 
@@ -248,6 +267,20 @@ ATOM_CASES = {
         "",
         ['16: tag:news.example.org,2025:b: entry has neither <content> nor a <link rel="alternate">'],
     ),
+    "invalid link": (
+        '<link href="https://news.example.org/" rel="alternate"/>',
+        '<link href="http://[::1"/>',
+        ["8: <link href> 'http://[::1' is not a valid URL: Invalid IPv6 URL"],
+    ),
+    # The other ValueError urlsplit raises: a host that NFKC folds into "#" (U+FF03).
+    "invalid id": (
+        "<id>tag:news.example.org,2025:b</id>",
+        "<id>http://exa\uff03mple/b</id>",
+        [
+            "17: http://exa\uff03mple/b: id 'http://exa\uff03mple/b' is not a valid URL: "
+            "netloc 'exa\uff03mple' contains invalid characters under NFKC normalization"
+        ],
+    ),
 }
 
 
@@ -307,6 +340,14 @@ JSON_CASES = {
         lambda f: f["items"][0].update(authors="Reuters"),
         ['tag:news.example.org,2025:a: "authors" must be a list of objects with a "name", "url" or "avatar"'],
     ),
+    "invalid url": (
+        lambda f: f.update(home_page_url="http://[x"),
+        ["\"home_page_url\" 'http://[x' is not a valid URL: Invalid IPv6 URL"],
+    ),
+    "invalid url in content": (
+        lambda f: f["items"][0].update(content_html='<p><img src="http://[x"></p>'),
+        ["tag:news.example.org,2025:a: content_html: <img src='http://[x'> is not a valid URL: Invalid IPv6 URL"],
+    ),
 }
 
 
@@ -319,6 +360,60 @@ def test_each_json_feed_rule_fires(settings, case):
 def test_invalid_json_names_its_line(settings):
     assert run(settings, "flash.json", '{\n"version": "x",\n"title": \n}') == [
         f"{settings.out_dir / 'flash.json'}:4: not valid JSON: Expecting value"
+    ]
+
+
+# ---- input that used to end in a traceback: each is a finding for its file, and the next file
+# is still checked -------------------------------------------------------------------------------
+
+
+def check_with_a_clean_file(settings, name: str, data: bytes) -> list[str]:
+    """Findings for `name` followed by a clean feed: proves the odd file did not stop the run."""
+    (settings.out_dir / name).write_bytes(data)
+    (settings.out_dir / "flash.json").write_text(json.dumps(JSON), encoding="utf-8")
+    paths = [settings.out_dir / name, settings.out_dir / "flash.json"]
+    return [str(p) for p in check_files(paths, settings)]
+
+
+def test_deeply_nested_json_is_a_finding(settings):
+    # json.loads recurses once per level: RecursionError long before 200,000.
+    deep = b"[" * 200_000 + b"]" * 200_000
+    assert check_with_a_clean_file(settings, "deep.json", deep) == [
+        f"{settings.out_dir / 'deep.json'}: could not check: arrays or objects nested too deeply to read"
+    ]
+
+
+@pytest.mark.skipif(sys.get_int_max_str_digits() == 0, reason="no limit on integer digits")
+def test_number_too_long_for_python_is_a_finding(settings):
+    # json.loads raises a plain ValueError, not JSONDecodeError, past the interpreter's digit limit.
+    limit = sys.get_int_max_str_digits()
+    data = ('{"version": ' + "1" * (limit + 1) + "}").encode()
+    assert check_with_a_clean_file(settings, "huge.json", data) == [
+        f"{settings.out_dir / 'huge.json'}: could not check: a number has more than {limit} digits, too long to read"
+    ]
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink") or sys.platform == "win32", reason="POSIX symlinks")
+def test_symlink_loop_is_a_finding(settings):
+    # Path.resolve() raises RuntimeError on a loop (Python < 3.13) before the file is even read.
+    loop = settings.out_dir / "loop.xml"
+    loop.symlink_to(loop.name)
+    clean = settings.out_dir / "flash.json"
+    clean.write_text(json.dumps(JSON), encoding="utf-8")
+    assert [str(p) for p in check_files([loop, clean], settings)] == [f"{loop}: cannot read: {os.strerror(errno.ELOOP)}"]
+
+
+def test_unexpected_exception_is_reported_for_its_file_only(settings, monkeypatch):
+    # The last resort: findings made before the failure stay, the next file is still checked.
+    def broken(rss, report):
+        report.warning(None, "found first")
+        raise KeyError("surprise")
+
+    monkeypatch.setattr("feedpub.check._check_rss", broken)
+    name = settings.out_dir / "odd.xml"
+    assert check_with_a_clean_file(settings, "odd.xml", RSS.encode()) == [
+        f"{name}: warning: found first",
+        f"{name}: could not check: KeyError: 'surprise'",
     ]
 
 
@@ -397,6 +492,21 @@ def test_command_exit_0_when_clean_and_1_on_problems(settings, monkeypatch):
         "flash.xml:7: atom:link rel=\"self\" is 'https://news.example.org/flash.xml', but the feed's public URL is "
         "'https://news.example.org/sub/flash.xml' (check base_url)\n"
     )
+
+
+def test_command_prints_surrogates_and_control_characters_as_escapes(settings, monkeypatch):
+    # JSON allows a lone surrogate and ESC in an id; printed raw, the first ends in
+    # UnicodeEncodeError and the second drives the terminal.
+    monkeypatch.chdir(settings.out_dir)
+    monkeypatch.delenv("FEEDPUB_BASE_URL", raising=False)
+    feed = json.loads(json.dumps(JSON))
+    feed["items"][1]["id"] = "\ud800\x1b[2Jb"
+    del feed["items"][1]["content_text"]
+    Path("flash.json").write_text(json.dumps(feed), encoding="utf-8")
+    result = CliRunner().invoke(check, ["flash.json", "--out", ".", "--base-url", "https://news.example.org/"])
+    assert isinstance(result.exception, SystemExit)  # its own exit 1, not a UnicodeEncodeError
+    assert result.stdout == 'flash.json: \\ud800\\x1b[2Jb: item has neither "content_html" nor "content_text"\n'
+    assert result.exit_code == 1
 
 
 def test_command_usage_errors_exit_2(tmp_path, monkeypatch):
