@@ -61,6 +61,7 @@ def settings_from_options(
         return load_settings(
             config_path,
             overrides={"seeds_dir": seeds_dir, "out_dir": out_dir, "record_path": record_path, "base_url": base_url},
+            building=True,
         )
     except ConfigError as e:
         raise click.UsageError(str(e)) from None

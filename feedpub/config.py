@@ -21,6 +21,18 @@ CONFIG_NAME = "feedpub.toml"
 RECORD_NAME = "feedpub-record.jsonl"
 FEED_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
+# XML 1.0 forbids C0 controls but tab, LF and CR, lone surrogates and U+FFFE/U+FFFF: lxml refuses
+# to write them and a browser stops at them. DEL and the C1 controls are legal but never meant
+# (the seed reader drops them too); a one-line value (a title, a name) holds no tab or line break.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_CONTROL = re.compile("[\x7f-\x9f]")
+_LINE_BREAK = re.compile("[\t\n\r\u2028\u2029]")
+# A URL holds none of these: urllib silently drops some (tab, LF) and a reader cannot follow a link
+# with a space in its host.
+_NOT_IN_URL = re.compile(r"[\s\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# (Settings field, feedpub.toml key, option) for the three paths a build uses.
+_PATHS = (("seeds_dir", "seeds", "--seeds"), ("out_dir", "out", "--out"), ("record_path", "record", "--record"))
+
 
 class ConfigError(Exception):
     """A bad configuration value: the message names the file and the key."""
@@ -102,11 +114,15 @@ def load_settings(
     root: Path = Path("."),
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    building: bool = False,
 ) -> Settings:
     """Build Settings from the config file (default `feedpub.toml` in `root`, optional), then
     FEEDPUB_BASE_URL, then explicit overrides (command-line options; None values are ignored).
 
-    Raises ConfigError naming the file and key for any bad value.
+    `building`: the settings are for a command that builds, so the seeds folder, the output folder
+    and the record must not overlap. Off for commands that only read the output (`check --out .`).
+
+    Raises ConfigError naming the file and key (or the option or variable) for any bad value.
     """
     env = os.environ if env is None else env
     path = config if config is not None else root / CONFIG_NAME
@@ -117,13 +133,16 @@ def load_settings(
     settings = _from_table(data, source, root)
     settings = replace(settings, config_path=path if path.exists() else None)
     if env.get("FEEDPUB_BASE_URL"):
-        settings = replace(settings, base_url=_base_url(env["FEEDPUB_BASE_URL"], "FEEDPUB_BASE_URL", "environment"))
+        base_url = _base_url(env["FEEDPUB_BASE_URL"], "FEEDPUB_BASE_URL", _complaint("environment"))
+        settings = replace(settings, base_url=base_url)
     for key, value in (overrides or {}).items():
         if value is None:
             continue
         if key == "base_url":
-            value = _base_url(value, "--base-url", "command line")
+            value = _base_url(value, "--base-url", _complaint("command line"))
         settings = replace(settings, **{key: value})
+    if building:
+        _check_layout(settings, _path_origins(data, source, overrides or {}))
     return settings
 
 
@@ -137,16 +156,32 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read configuration: {e.strerror}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    except UnicodeDecodeError as e:  # tomllib decodes the whole file before it parses a line
+        byte = e.object[e.start]
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{byte:02x} at offset {e.start}); save it as UTF-8") from None
 
 
 _SITE_KEYS = {"title", "description", "language", "base_url", "ttl", "tag_authority"}
 _TOP_KEYS = {"site", "agencies", "sources", "feeds", "seeds", "out", "record"}
 
 
-def _from_table(data: Mapping[str, Any], source: str, root: Path) -> Settings:
-    def bad(key: str, why: str) -> ConfigError:
-        return ConfigError(f"{source}: {key}: {why}")
+def _complaint(source: str):
+    """`bad(key, why)`: the one-line error for a bad value from `source` (a file, "environment",
+    "command line"). Keys come from the file too: their control characters are shown as escapes."""
 
+    def bad(key: str, why: str) -> ConfigError:
+        return ConfigError(f"{source}: {_shown(key)}: {why}")
+
+    return bad
+
+
+def _shown(text: str) -> str:
+    """`text` with what a terminal would act on or hide shown as escapes (\\x1b)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _from_table(data: Mapping[str, Any], source: str, root: Path) -> Settings:
+    bad = _complaint(source)
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
         raise bad(unknown[0], f"unknown key (known: {', '.join(sorted(_TOP_KEYS))})")
@@ -158,14 +193,14 @@ def _from_table(data: Mapping[str, Any], source: str, root: Path) -> Settings:
     kwargs: dict[str, Any] = {}
     for key, name in (("title", "site_title"), ("description", "site_description")):
         if key in site:
-            kwargs[name] = _text(site[key], f"site.{key}", bad)
+            kwargs[name] = _text(site[key], f"site.{key}", bad, one_line=key == "title")
     if "language" in site:
         lang = _text(site["language"], "site.language", bad)
         if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", lang):
             raise bad("site.language", f"{lang!r} is not a language tag such as 'en' or 'en-GB'")
         kwargs["language"] = lang
     if "base_url" in site:
-        kwargs["base_url"] = _base_url(site["base_url"], "site.base_url", source)
+        kwargs["base_url"] = _base_url(site["base_url"], "site.base_url", bad)
     if "ttl" in site:
         kwargs["ttl"] = _positive_int(site["ttl"], "site.ttl", bad)
     if "tag_authority" in site:
@@ -177,19 +212,23 @@ def _from_table(data: Mapping[str, Any], source: str, root: Path) -> Settings:
     extra = data.get("agencies", [])
     if not isinstance(extra, list) or not all(isinstance(a, str) and a.strip() for a in extra):
         raise bad("agencies", "must be a list of names, e.g. agencies = [\"Anadolu\", \"ANP\"]")
+    for name in extra:
+        if problem := _character_problem(name.strip(), one_line=True):
+            raise bad("agencies", f"{name!r} {problem}")
     kwargs["agencies"] = tuple(dict.fromkeys([*KNOWN_AGENCIES, *(a.strip() for a in extra)]))
 
     sources = _table(data.get("sources", {}), "sources", bad)
     for name, url in sources.items():
-        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-            raise bad(f"sources.{name}", "must be an absolute http(s) URL")
+        if problem := _character_problem(name, one_line=True):
+            raise bad(f"sources.{name}", f"the name {problem}")
+        if problem := _url_problem(url, "https://www.voanews.com/"):
+            raise bad(f"sources.{name}", problem)
     kwargs["sources"] = dict(sorted(sources.items()))
 
     for key in ("seeds", "out", "record"):
         if key in data:
-            kwargs[{"seeds": "seeds_dir", "out": "out_dir", "record": "record_path"}[key]] = root / _text(
-                data[key], key, bad
-            )
+            name = {"seeds": "seeds_dir", "out": "out_dir", "record": "record_path"}[key]
+            kwargs[name] = root / _path(data[key], key, bad)
     kwargs["feeds"] = _feeds(_table(data.get("feeds", {}), "feeds", bad), bad)
     return Settings(**kwargs)
 
@@ -215,7 +254,7 @@ def _feeds(table: Mapping[str, Any], bad) -> tuple[FeedSpec, ...]:
                 raise bad(f"feeds.{name}.categories", 'must be a list of categories, e.g. ["world"], or "*" for all')
         specs[name] = replace(
             base,
-            title=_text(raw.get("title", base.title), f"feeds.{name}.title", bad),
+            title=_text(raw.get("title", base.title), f"feeds.{name}.title", bad, one_line=True),
             description=_text(raw.get("description", base.description), f"feeds.{name}.description", bad),
             limit=_positive_int(raw.get("limit", base.limit), f"feeds.{name}.limit", bad),
             categories=categories,
@@ -229,10 +268,58 @@ def _table(value: Any, key: str, bad) -> dict[str, Any]:
     return value
 
 
-def _text(value: Any, key: str, bad) -> str:
+def _text(value: Any, key: str, bad, *, one_line: bool = False) -> str:
+    """A string that goes into the feeds and pages, stripped: lxml refuses what XML forbids, and
+    only a description may hold tabs and line breaks."""
     if not isinstance(value, str) or not value.strip():
         raise bad(key, "must be a non-empty string")
+    problem = _character_problem(value.strip(), one_line=one_line)
+    if problem:
+        raise bad(key, problem)
     return value.strip()
+
+
+def _path(value: Any, key: str, bad) -> str:
+    """A path from the file, stripped; a control character in it (NUL above all) is a typo that
+    the file system would refuse or keep forever."""
+    if not isinstance(value, str) or not value.strip():
+        raise bad(key, "must be a non-empty string")
+    if found := re.search("[\x00-\x1f\x7f-\x9f]", value.strip()):
+        raise bad(key, f"holds {_describe(found.group())}, which a path should not hold")
+    return value.strip()
+
+
+def _character_problem(text: str, *, one_line: bool) -> str | None:
+    """Why `text` cannot be written into a feed or a page, or None."""
+    if found := _XML_FORBIDDEN.search(text):
+        return f"holds {_describe(found.group())}, which XML does not allow"
+    if found := _CONTROL.search(text):
+        return f"holds {_describe(found.group())}, which text never means; remove it"
+    if one_line and (found := _LINE_BREAK.search(text)):
+        return f"holds {_describe(found.group())}; it must be one line"
+    return None
+
+
+_CHARACTER_NAMES = {
+    "\t": "a tab", "\n": "a line break", "\r": "a line break",
+    "\u2028": "a line separator", "\u2029": "a paragraph separator",
+}
+
+
+def _describe(char: str) -> str:
+    """What a character the messages name is, with its code point: 'a control character (U+0001)'."""
+    code = ord(char)
+    if char in _CHARACTER_NAMES:
+        kind = _CHARACTER_NAMES[char]
+    elif 0xD800 <= code <= 0xDFFF:
+        kind = "a lone surrogate"
+    elif char in "\ufffe\uffff":
+        kind = "a non-character"
+    elif code < 0x20 or 0x7F <= code <= 0x9F:  # before spaces: Python calls \x1c-\x1f and \x85 spaces
+        kind = "a control character"
+    else:
+        kind = "a space"
+    return f"{kind} (U+{code:04X})"
 
 
 def _positive_int(value: Any, key: str, bad) -> int:
@@ -241,8 +328,69 @@ def _positive_int(value: Any, key: str, bad) -> int:
     return value
 
 
-def _base_url(value: Any, key: str, source: str) -> str:
-    parts = urlsplit(value) if isinstance(value, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ConfigError(f"{source}: {key}: {value!r} is not an absolute http(s) URL such as https://news.example.org/")
+def _base_url(value: Any, key: str, bad) -> str:
+    example = "https://news.example.org/"
+    problem = _url_problem(value, example)
+    if problem is None and (urlsplit(value).query or urlsplit(value).fragment):
+        problem = f"{value!r} is not an absolute http(s) URL such as {example}"  # it names a folder
+    if problem:
+        raise bad(key, problem)
     return value if value.endswith("/") else value + "/"
+
+
+def _url_problem(value: Any, example: str) -> str | None:
+    """Why `value` is not an absolute http(s) URL a reader can follow, or None. urllib raises on
+    some bad URLs (an unclosed IPv6 bracket, a port past 65535) only when asked, so ask here."""
+    if not isinstance(value, str):
+        return f"must be an absolute http(s) URL such as {example}"
+    if found := _NOT_IN_URL.search(value):
+        return f"{value!r} holds {_describe(found.group())}, which a URL cannot hold"
+    try:
+        parts = urlsplit(value)
+    except ValueError as e:  # "Invalid IPv6 URL"
+        return f"{value!r} is not a valid URL ({e})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{value!r} is not an absolute http(s) URL such as {example}"
+    try:
+        port = parts.port
+    except ValueError:  # past 65535, or not a number
+        port = 0
+    if port == 0:
+        return f"{value!r} has a bad port; use a number from 1 to 65535"
+    return None
+
+
+def _path_origins(data: Mapping[str, Any], source: str, overrides: Mapping[str, Any]) -> dict[str, tuple[int, str]]:
+    """Where each path came from, ranked as load_settings applies them: default, file, option."""
+    origins = {}
+    for name, key, option in _PATHS:
+        origins[name] = (0, f"{key} (default)")
+        if key in data:
+            origins[name] = (1, f"{source}: {key}")
+        if overrides.get(name) is not None:
+            origins[name] = (2, f"command line: {option}")
+    return origins
+
+
+def _check_layout(settings: Settings, origins: Mapping[str, tuple[int, str]]) -> None:
+    """Refuse paths that overlap: everything in the output folder is served, so the record (with
+    its lock and scan cache beside it) and the seeds stay out of it, and a build must not write
+    into the seeds it reads. Resolved paths, so `./feeds`, a symlink or `..` cannot hide a clash."""
+    seeds, out, record = (Path(os.path.realpath(getattr(settings, name))) for name, _, _ in _PATHS)
+    shown = {name: _shown(str(getattr(settings, name))) for name, _, _ in _PATHS}
+    clash = None
+    if record.is_relative_to(out):
+        clash = ("record_path", "out_dir", f"the record {shown['record_path']} is inside the output folder "
+                 f"{shown['out_dir']}, which is published; keep the record outside it")
+    elif out.is_relative_to(seeds):
+        where = "is also" if out == seeds else "is inside"
+        clash = ("out_dir", "seeds_dir", f"the output folder {shown['out_dir']} {where} the seeds folder "
+                 f"{shown['seeds_dir']}; keep the two folders apart")
+    elif seeds.is_relative_to(out):
+        clash = ("seeds_dir", "out_dir", f"the seeds folder {shown['seeds_dir']} is inside the output folder "
+                 f"{shown['out_dir']}, which is published; keep the two folders apart")
+    if clash:
+        first, second, why = clash
+        # Name the path set last (an option over the file over a default): the one to change.
+        label = max(origins[first], origins[second], key=lambda origin: origin[0])[1]
+        raise ConfigError(f"{label}: {why}")
