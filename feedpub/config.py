@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -142,7 +143,9 @@ def load_settings(
             value = _base_url(value, "--base-url", _complaint("command line"))
         settings = replace(settings, **{key: value})
     if building:
-        _check_layout(settings, _path_origins(data, source, overrides or {}))
+        origins = _path_origins(data, source, overrides or {})
+        _check_layout(settings, origins)
+        settings = _real_record(settings, origins["record_path"][1])
     return settings
 
 
@@ -370,6 +373,21 @@ def _path_origins(data: Mapping[str, Any], source: str, overrides: Mapping[str, 
         if overrides.get(name) is not None:
             origins[name] = (2, f"command line: {option}")
     return origins
+
+
+def _real_record(settings: Settings, label: str) -> Settings:
+    """The record at its real place, and a regular file if it exists. A build writes a new record
+    and renames it into place: through a symlink it would replace the link and leave the file it
+    points to stale (and the lock, named after the link, would not keep out a build that names the
+    real file); a device or a FIFO would be replaced by a plain file, or hang the build."""
+    path = Path(os.path.realpath(settings.record_path)) if os.path.islink(settings.record_path) else settings.record_path
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return replace(settings, record_path=path)  # not there yet (a first build), or the build words why
+    if not stat.S_ISREG(mode):
+        raise ConfigError(f"{label}: the record {_shown(str(settings.record_path))} is not a regular file")
+    return replace(settings, record_path=path)
 
 
 def _check_layout(settings: Settings, origins: Mapping[str, tuple[int, str]]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -315,3 +316,26 @@ def test_build_stops_on_a_bad_value_with_one_line_and_exit_2(tmp_path, monkeypat
     assert result.exit_code == 2, result.output
     assert result.stderr.strip().splitlines()[-1] == line
     assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(["seeds", "001.txt"] + (["cfg.toml"] if file else []))
+
+
+def test_a_record_reached_through_a_symlink_is_written_where_the_link_points(tmp_path):
+    """A new record is renamed into place: through the link it would replace the link itself."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "r.jsonl").write_text("")
+    (tmp_path / "r.jsonl").symlink_to("real/r.jsonl")
+    settings = load_settings(root=tmp_path, env={}, overrides={"record_path": tmp_path / "r.jsonl"}, building=True)
+    assert settings.record_path == tmp_path / "real" / "r.jsonl"
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "device"])
+def test_a_record_that_is_not_a_regular_file_is_refused(tmp_path, kind):
+    record = tmp_path / "r.jsonl"
+    if kind == "folder":
+        record.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(record)
+    else:
+        (tmp_path / "null").symlink_to("/dev/null")
+        record = tmp_path / "null"
+    with pytest.raises(ConfigError, match=r"^command line: --record: the record .* is not a regular file$"):
+        load_settings(root=tmp_path, env={}, overrides={"record_path": record}, building=True)
