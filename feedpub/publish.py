@@ -185,7 +185,7 @@ def _build(
     record_sig = file_signature(settings.record_path)
     digest = listing.digest() if known else ""
     if known and nothing_changed(header, digests, record_sig, digest, settings.out_dir, listing):
-        return report_unchanged(header, settings, listing, report)
+        return report_unchanged(header, settings, listing, report, now)
 
     rest = CacheFile.read_rest(found, header) if known else None
     if rest is None:
@@ -216,6 +216,7 @@ def _build(
             del minted  # the record holds those lines now
         report.skipped += skip_lines(state.skipped, listing, settings)
         report.warnings += [f"{settings.seeds_dir / name}: {text}" for name, text in state.warnings]
+        report.warnings += future_dates(state.top, now, settings)
         if not listing:
             report.notices.append(f"{settings.seeds_dir}: no seeds to publish; the feeds are written empty")
         plan = plan_partial(header, digests, state, record, settings)
@@ -375,14 +376,30 @@ def skip_lines(skipped: list, listing: Listing, settings: Settings) -> list[tupl
     return [(str(settings.seeds_dir / name), reason) for name, reason in both]
 
 
-def report_unchanged(header: CacheHeader, settings: Settings, listing: Listing, report: BuildReport) -> BuildReport:
+def report_unchanged(
+    header: CacheHeader, settings: Settings, listing: Listing, report: BuildReport, now: datetime
+) -> BuildReport:
     report.skipped = skip_lines(header.skipped, listing, settings)
     report.warnings = [f"{settings.seeds_dir / name}: {text}" for name, text in header.warnings]
+    report.warnings += future_dates(header.top, now, settings)
     report.entries = dict(header.entries)
     report.unchanged = len(header.outputs)
     if not report.seeds:
         report.notices.append(f"{settings.seeds_dir}: no seeds to publish; the feeds are written empty")
     return report
+
+
+def future_dates(top: dict[str, list[list]], now: datetime, settings: Settings) -> list[str]:
+    """A warning for each shown entry dated over a day after the build's clock: most likely a
+    typo, and it keeps the entry at the top of its feeds until then (the W3C validator calls
+    such dates implausible). Said by every build, changed or not, as long as it holds."""
+    after = now.timestamp() + 86_400
+    ahead = {row[3]: row[0] for rows in top.values() for row in rows if row[0] > after}
+    return [
+        f"{settings.seeds_dir / name}: states a date in the future "
+        f"({datetime.fromtimestamp(ahead[name], UTC):%Y-%m-%d %H:%M} UTC); it tops the feeds until then"
+        for name in sorted(ahead)
+    ]
 
 
 def save_cache(writes: list[tuple[Path, Iterable[bytes] | None]], report: BuildReport) -> None:

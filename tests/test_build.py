@@ -255,6 +255,17 @@ def test_seed_suffixes_in_any_case_and_a_utf_16_seed_get_what_they_ask_for(proje
     assert {"k1.html", "notes.html"} <= {p.name for p in (project.out / "items").iterdir()}
 
 
+def test_a_date_in_the_future_is_published_as_stated_with_a_warning_every_build(project):
+    project.add("001_k1.txt", "World\n\nTalks set for 2031\n\nDate: 2031-05-01 10:00 UTC\n\nBody.\n")
+    project.add("002_k2.txt", seed_text("Today's story"))
+    warning = f"{project.seeds / '001_k1.txt'}: states a date in the future (2031-05-01 10:00 UTC); it tops the feeds until then"
+    assert project.build().warnings == [warning]
+    assert feedparser.parse(project.out / "latest.atom").entries[0].title == "Talks set for 2031"
+    unchanged = project.build(now=CLOCK + timedelta(hours=1))
+    assert unchanged.written == [] and unchanged.warnings == [warning]
+    assert project.build(now=datetime(2031, 5, 1, tzinfo=timezone.utc)).warnings == []
+
+
 def test_incremental_rebuild_reads_only_changed_seeds(project):
     for i in range(4):
         project.add(f"00{i}_k{i}.txt", seed_text(f"Story {i}"))
