@@ -222,10 +222,10 @@ def _build(
         plan = plan_partial(header, digests, state, record, settings)
         outputs = render_outputs(settings, record, state, now, report, plan)
         if record.minted and settings.local_authority():
+            ids = f"{record.minted} new id{'s' if record.minted > 1 else ''}"
             report.notices.append(
-                f"{record.minted} new id{'s' if record.minted > 1 else ''} minted under tag:{settings.authority()}, "
-                "which no one owns; ids never "
-                "change, so set site.base_url (or site.tag_authority) to your own domain before publishing"
+                f"{ids} minted under tag:{settings.authority()}, which no one owns; ids never change, "
+                "so set site.base_url (or site.tag_authority) to your own domain before publishing"
             )
     except RecordError as e:
         raise InputError(str(e)) from None
@@ -288,7 +288,7 @@ def refuse_a_lost_record(settings: Settings) -> None:
             state = "is empty" if settings.record_path.exists() else "is missing"
             raise InputError(
                 f"{settings.record_path}: the record {state}, but {settings.out_dir / spec.name}.xml publishes "
-                f"{entries} entries, whose ids it holds; restore it, or run `feedpub build --rebuild-record` "
+                f"{entries} entries whose ids it held; restore it, or run `feedpub build --rebuild-record` "
                 "to recover it from the published feeds (or delete the feeds to start afresh)"
             )
 

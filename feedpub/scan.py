@@ -172,14 +172,14 @@ class Listing:
             self.span = (min([span[0], *ours]), max([span[1], *ours]))
         else:
             mtimes = self.numbers[1::3]
-            block, oldest, newest = 1024, None, None
+            block, lows, highs = 1024, [], []
             for lo in range(0, len(mtimes), block):  # max and min of a block run in C; few blocks hold one
                 part = mtimes[lo : lo + block]
-                low, high = min(part), max(part)
-                oldest, newest = low if oldest is None else min(oldest, low), high if newest is None else max(newest, high)
-                if high >= racy_from_ns or low < 0:
+                lows.append(min(part))
+                highs.append(max(part))
+                if highs[-1] >= racy_from_ns or lows[-1] < 0:
                     changed.update(lo + i for i, m in enumerate(part) if m >= racy_from_ns or m < 0)
-            self.span = (oldest, newest) if mtimes else (0, 0)
+            self.span = (min(lows), max(highs)) if mtimes else (0, 0)
         return sorted(self.names[i] for i in changed), sorted(before.names[j] for j in gone)
 
     def dumps(self) -> tuple[bytes, bytes]:

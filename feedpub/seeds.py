@@ -400,9 +400,9 @@ def _decode(data: bytes, path: Path, notes: list[str]) -> tuple[str, bool]:
         raise SeedSkipped(path, TOO_LARGE)
     if not data:
         raise SeedSkipped(path, EMPTY)
-    controls = _count_control_bytes(data)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise SeedSkipped(path, UTF16)  # every other byte a NUL: "binary" would say too little
+    controls = _count_control_bytes(data)
     if b"\x00" in data or controls > len(data) * _BINARY_SHARE:
         raise SeedSkipped(path, BINARY)
     # Not the "utf-8-sig" codec: it is written in Python and twice as slow.
