@@ -501,7 +501,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--workers", type=int, help="passed to `feedpub build --workers` when it has that option (default: usable CPUs)"
     )
-    p.add_argument("--tmp", type=Path, help="where to create the fresh working folder (default: see --help text above)")
+    p.add_argument("--tmp", type=Path, help="where to create the fresh working folder (default: the system temp folder "
+                   "when it is on the repository's file system, else the repository's parent)")
     p.add_argument("--keep", type=Path, metavar="DIR", help="work in DIR (new or empty) and keep it afterwards")
     p.add_argument("--make-seeds", type=Path, default=DEFAULT_MAKE_SEEDS, help=f"generator (default {DEFAULT_MAKE_SEEDS})")
     p.add_argument("--seed", type=int, default=1, help="make_seeds.py --seed (default 1)")

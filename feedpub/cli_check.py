@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from feedpub.cli_options import for_terminal
+from feedpub.cli_options import SettingError, for_terminal
 from feedpub.config import ConfigError, load_settings
 
 FEED_SUFFIXES = (".xml", ".atom", ".json")
@@ -43,10 +43,10 @@ def check(feeds, base_url, out_dir, config_path):
     try:
         settings = load_settings(config_path, overrides={"base_url": base_url, "out_dir": out_dir})
     except ConfigError as e:
-        raise click.UsageError(str(e)) from None
+        raise SettingError(str(e)) from None
     paths = list(feeds) or default_feeds(settings.out_dir)
     if not paths:
-        raise click.UsageError(f"{settings.out_dir}: no feed files to check; run `feedpub build` or name the files")
+        raise SettingError(f"{settings.out_dir}: no feed files to check; run `feedpub build` or name the files")
     from feedpub.check import check_files  # lxml: loaded only for this command
 
     problems = check_files(paths, settings)

@@ -20,6 +20,14 @@ from feedpub.config import ConfigError, Settings, load_settings
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
+class SettingError(click.ClickException):
+    """A bad setting, path or folder the user gave: one line (`Error: ...`), exit 2. Not
+    click.UsageError, whose usage banner would bury the one line that matters in a cron mail;
+    mistyped options still get click's own usage errors."""
+
+    exit_code = 2
+
+
 def for_terminal(text: str) -> str:
     """A line that names user files, safe to print: such characters shown as escapes (\\x1b)."""
     return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
@@ -64,7 +72,7 @@ def settings_from_options(
             building=True,
         )
     except ConfigError as e:
-        raise click.UsageError(str(e)) from None
+        raise SettingError(str(e)) from None
 
 
 def user_errors(func):

@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 
 import click
 
-from feedpub.cli_options import build_options, for_terminal, settings_from_options
+from feedpub.cli_options import SettingError, build_options, for_terminal, settings_from_options
 from feedpub.config import Settings
 from feedpub.lock import build_lock, lock_path_for
 from feedpub.schedule import parse_duration, watch_loop, watch_seeds
@@ -153,12 +153,12 @@ def serve(host, port, directory, rebuild, every, wait, **options):
     if rebuild and directory.resolve() != settings.out_dir.resolve():
         raise click.BadParameter(f"--watch serves the folder it builds ({settings.out_dir}); use --out instead", param_hint="--dir")
     if not rebuild and not directory.is_dir():
-        raise click.UsageError(f"{directory}: no such folder; run `feedpub build` first, or pass --dir or --watch")
+        raise SettingError(f"{directory}: no such folder; run `feedpub build` first, or pass --dir or --watch")
     hidden = [settings.record_path, lock_path_for(settings.record_path)]
     try:
         server = make_server(directory, host, port, hidden=hidden)
     except OSError as e:
-        raise click.UsageError(f"cannot listen on {host}:{port}: {e.strerror or e}; try another --port") from None
+        raise SettingError(f"cannot listen on {host}:{port}: {e.strerror or e}; try another --port") from None
 
     stop = threading.Event()
     with stop_on_signals(stop):

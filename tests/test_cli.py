@@ -99,11 +99,13 @@ def test_json_output_is_utf_8_json_whatever_the_file_names(cwd):
 
 def test_bad_config_value_is_one_line_and_exit_2(cwd):
     (cwd / "feedpub.toml").write_text("[site]\nttl = -1\n")
-    result = feedpub("build", cwd=cwd)
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == (
-        "Error: feedpub.toml: site.ttl: must be a whole number from 1 to 10000, not -1"
-    )
+    for command in (["build"], ["build", "--quiet"], ["watch"], ["check"], ["inspect", "seeds/001_good.txt"]):
+        result = feedpub(*command, cwd=cwd)
+        assert result.returncode == 2, command
+        # One line, no usage banner: a cron mail shows what is wrong and nothing else.
+        assert result.stderr == "Error: feedpub.toml: site.ttl: must be a whole number from 1 to 10000, not -1\n", command
+    mistyped = feedpub("build", "--colour", cwd=cwd)  # a mistyped option still gets click's usage help
+    assert mistyped.returncode == 2 and mistyped.stderr.startswith("Usage: ")
     assert not (cwd / "feeds").exists()
 
 
