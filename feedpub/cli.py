@@ -126,7 +126,7 @@ def inspect(paths, as_json, config_path):
     """
     from feedpub.inspect import describe, format_text
 
-    settings = settings_from_options(config_path=config_path)
+    settings = settings_from_options(config_path=config_path, building=False)  # reads seeds, writes nothing
     results = [describe(path, settings) for path in paths]
     if as_json:
         click.echo(json_text(results))

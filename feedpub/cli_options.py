@@ -62,14 +62,15 @@ def build_options(func):
 
 
 def settings_from_options(
-    seeds_dir=None, out_dir=None, record_path=None, config_path=None, base_url=None, **_ignored
+    seeds_dir=None, out_dir=None, record_path=None, config_path=None, base_url=None, *, building=True, **_ignored
 ) -> Settings:
-    """Settings from the config file plus command-line options; a bad value exits 2 with one line."""
+    """Settings from the config file plus command-line options; a bad value exits 2 with one line.
+    `building`: the command writes the outputs and the record (see load_settings)."""
     try:
         return load_settings(
             config_path,
             overrides={"seeds_dir": seeds_dir, "out_dir": out_dir, "record_path": record_path, "base_url": base_url},
-            building=True,
+            building=building,
         )
     except ConfigError as e:
         raise SettingError(str(e)) from None

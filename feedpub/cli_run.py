@@ -148,7 +148,7 @@ def serve(host, port, directory, rebuild, every, wait, **options):
     """
     from feedpub.serve import make_server, run_server
 
-    settings = settings_from_options(**options)
+    settings = settings_from_options(**options, building=rebuild)  # without --watch it only reads the folder
     directory = directory or settings.out_dir
     if rebuild and directory.resolve() != settings.out_dir.resolve():
         raise click.BadParameter(f"--watch serves the folder it builds ({settings.out_dir}); use --out instead", param_hint="--dir")

@@ -390,21 +390,32 @@ def _real_record(settings: Settings, label: str) -> Settings:
     return replace(settings, record_path=path)
 
 
+def _both_forms(path: Path) -> tuple[Path, Path]:
+    """A path as written (made absolute, `..` folded) and as resolved (every symlink followed)."""
+    return Path(os.path.abspath(path)), Path(os.path.realpath(path))
+
+
 def _check_layout(settings: Settings, origins: Mapping[str, tuple[int, str]]) -> None:
     """Refuse paths that overlap: everything in the output folder is served, so the record (with
     its lock and scan cache beside it) and the seeds stay out of it, and a build must not write
-    into the seeds it reads. Resolved paths, so `./feeds`, a symlink or `..` cannot hide a clash."""
-    seeds, out, record = (Path(os.path.realpath(getattr(settings, name))) for name, _, _ in _PATHS)
+    into the seeds it reads. Each path is compared as written and as resolved, so neither `./feeds`,
+    `..`, a symlink to a place inside nor a symlink inside to a place outside (which a server that
+    follows links would serve) hides a clash."""
+    forms = {name: _both_forms(getattr(settings, name)) for name, _, _ in _PATHS}
+
+    def inside(a: str, b: str) -> bool:
+        return any(x.is_relative_to(y) for x in forms[a] for y in forms[b])
+
     shown = {name: _shown(str(getattr(settings, name))) for name, _, _ in _PATHS}
     clash = None
-    if record.is_relative_to(out):
+    if inside("record_path", "out_dir"):
         clash = ("record_path", "out_dir", f"the record {shown['record_path']} is inside the output folder "
                  f"{shown['out_dir']}, which is published; keep the record outside it")
-    elif out.is_relative_to(seeds):
-        where = "is also" if out == seeds else "is inside"
+    elif inside("out_dir", "seeds_dir"):
+        where = "is also" if set(forms["out_dir"]) & set(forms["seeds_dir"]) else "is inside"
         clash = ("out_dir", "seeds_dir", f"the output folder {shown['out_dir']} {where} the seeds folder "
                  f"{shown['seeds_dir']}; keep the two folders apart")
-    elif seeds.is_relative_to(out):
+    elif inside("seeds_dir", "out_dir"):
         clash = ("seeds_dir", "out_dir", f"the seeds folder {shown['seeds_dir']} is inside the output folder "
                  f"{shown['out_dir']}, which is published; keep the two folders apart")
     if clash:

@@ -36,7 +36,7 @@ from feedpub.scan import (
     signature,
 )
 from feedpub.selection import State, update_fully, update_incrementally
-from feedpub.seeds import CANNOT_READ, read_seed
+from feedpub.seeds import PERMISSION_DENIED, read_seed
 
 UTC = timezone.utc
 
@@ -193,7 +193,7 @@ def _build(
     trusted = record_sig is not None and record_sig == header.record_sig
     try:
         record = Record.load(settings.record_path, trusted=trusted)
-        if not record.has_seeds() and not record.feed_ids:
+        if not record.has_seeds():  # a first build, or a record lost (perhaps all but its feed lines)
             refuse_a_lost_record(settings)
         # A first build (empty record) mints ids in the reader processes: see scan.read_line.
         mint = (now.timestamp(), settings.authority()) if not record.has_seeds() else None
@@ -297,14 +297,15 @@ def read_changes(
     settings: Settings, listing: Listing, rest, header: CacheHeader, workers: int, progress, mint, notice
 ) -> Changes:
     """Read the files that are new, changed or racy since the last scan (all of them without one),
-    and those the last build could not read: a permission put right changes no size or mtime."""
+    and those the last build was not allowed to read: a permission put right changes no size or
+    mtime. (Other read errors, a symlink loop say, last until the file changes.)"""
     if rest is None:
         lines, gone = None, []
         to_read = listing.names  # in directory order, for the listing's numbers: sorted below
     else:
         before, lines = rest
         to_read, gone = listing.changes_since(before, header.taken_ns - RACY_NS)
-        unreadable = {name for name, reason in header.skipped if reason.startswith(CANNOT_READ)}
+        unreadable = {name for name, reason in header.skipped if reason == PERMISSION_DENIED}
         if unreadable:
             to_read = sorted(unreadable.intersection(listing.names).union(to_read))
     fresh, minted, numbers = [], [], array("q")
@@ -360,7 +361,7 @@ def nothing_changed(
         return False
     if record_sig is None or record_sig != header.record_sig or digest != header.digest:
         return False
-    if any(reason.startswith(CANNOT_READ) for _, reason in header.skipped):
+    if any(reason == PERMISSION_DENIED for _, reason in header.skipped):
         return False  # a file may have become readable without a change the listing shows
     # The listing is the one the header describes (same digest), so the header's span holds for it.
     newest = header.mtimes[1] if len(header.mtimes) == 2 else listing.newest_mtime_ns()

@@ -120,7 +120,7 @@ class WatchdogWaiter:
     The OS watches a folder, not a path: when the seeds folder is replaced by another one (a
     deploy that renames a fresh copy into place, `git` or `rsync` doing the same), the watch would
     stay on the old folder. So every wait also checks which folder the path names, and a new
-    one is a change, and watched from then on.
+    one is a change, and watched from then on (polled, if the OS will not watch it).
     """
 
     def __init__(self, folder: Path):
@@ -128,6 +128,7 @@ class WatchdogWaiter:
         self._changed = threading.Event()
         self._identity = _folder_identity(self.folder)
         self._observer = self._watch()
+        self._polling: PollingWaiter | None = None
 
     def _watch(self) -> Any:
         from watchdog.events import FileSystemEventHandler
@@ -147,22 +148,26 @@ class WatchdogWaiter:
         return observer
 
     def wait(self, timeout: float) -> bool:
-        if self._changed.wait(timeout):
+        if self._polling is not None:
+            changed = self._polling.wait(timeout)
+        elif self._changed.wait(timeout):
             self._changed.clear()
-            return True
-        return self._replaced()
+            changed = True
+        else:
+            changed = False
+        return self._replaced() or changed
 
     def _replaced(self) -> bool:
         identity = _folder_identity(self.folder)
         if identity == self._identity:
             return False
         self._stop()
-        self._identity = identity
+        self._identity, self._polling = identity, None
         if identity is not None:
             try:
                 self._observer = self._watch()
-            except OSError:
-                self._identity = None  # not watchable now: the next wait tries again
+            except OSError:  # out of inotify watches, say: poll it, as watch_seeds would
+                self._polling = PollingWaiter(self.folder)
         return True
 
     def _stop(self) -> None:

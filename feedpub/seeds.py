@@ -17,6 +17,7 @@ becomes a Seed or raises SeedSkipped; nothing else escapes.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import itertools
 import os
@@ -80,6 +81,7 @@ OUTSIDE_ROOT = "links outside the seeds folder"
 DANGLING = "dangling symlink"
 NOT_A_FILE = "not a regular file"
 CANNOT_READ = "cannot read"  # the start of every reason a file could not be read for
+PERMISSION_DENIED = f"{CANNOT_READ}: permission denied"  # EACCES or EPERM: a chmod away
 CP1252_WARNING = "not UTF-8, read as Windows-1252"
 
 # --- module-level patterns: compiled once, each applied to a whole text or one short line -----
@@ -387,6 +389,8 @@ def _read_open(path: Path | str, fd: int, limit: int) -> tuple[bytes, os.stat_re
 
 
 def _os_reason(error: OSError) -> str:
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return PERMISSION_DENIED
     return f"{CANNOT_READ}: {(error.strerror or type(error).__name__).lower()}"
 
 

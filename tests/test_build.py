@@ -266,6 +266,38 @@ def test_a_date_in_the_future_is_published_as_stated_with_a_warning_every_build(
     assert project.build(now=datetime(2031, 5, 1, tzinfo=timezone.utc)).warnings == []
 
 
+def test_a_lost_record_is_refused_while_the_feeds_publish_entries(project):
+    """Empty, missing, or all but its feed lines: a build would give every entry a new id."""
+    from feedpub.publish import InputError
+
+    project.add("001_k1.txt", seed_text("Story 1"))
+    project.build()
+    good = project.record.read_bytes()
+    feed_lines = b"".join(line for line in good.splitlines(keepends=True) if line.startswith(b'{"feed"'))
+    assert feed_lines and feed_lines != good
+    for damage in (b"", None, feed_lines):
+        if damage is None:
+            project.record.unlink()
+        else:
+            project.record.write_bytes(damage)
+        before = project.files()
+        with pytest.raises(InputError, match=r"the record is (empty|missing), but .*flash\.xml publishes 1 entries"):
+            project.build(now=CLOCK + timedelta(minutes=1))
+        assert project.files() == before
+    # With the feeds gone too, it is a first build.
+    shutil.rmtree(project.out)
+    assert project.build(now=CLOCK + timedelta(minutes=2)).entries["latest"] == 1
+
+
+def test_a_seed_that_cannot_be_read_for_good_does_not_keep_every_build_from_the_no_change_way(project):
+    project.add("001_k1.txt", seed_text("Story 1"))
+    (project.seeds / "002_loop.txt").symlink_to("002_loop.txt")
+    first = project.build()
+    assert [why for _, why in first.skipped] == ["cannot read: too many levels of symbolic links"]
+    again = project.build(now=CLOCK + timedelta(minutes=1))
+    assert again.reread == 0 and again.written == [] and len(again.skipped) == 1
+
+
 def test_incremental_rebuild_reads_only_changed_seeds(project):
     for i in range(4):
         project.add(f"00{i}_k{i}.txt", seed_text(f"Story {i}"))
@@ -283,6 +315,7 @@ def test_same_size_edit_within_the_same_second_is_picked_up(project):
     of seconds of the previous scan are re-read and their fingerprint compared."""
     import time
 
+    project.add("000_old.txt", seed_text("An older story"))  # the racy test must look at the newest mtime
     path = project.add("001_k.txt", seed_text("Story AAAA"), mtime=time.time())
     project.build()
     st = path.stat()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -316,6 +318,31 @@ def test_build_stops_on_a_bad_value_with_one_line_and_exit_2(tmp_path, monkeypat
     assert result.exit_code == 2, result.output
     assert result.stderr.strip().splitlines()[-1] == line
     assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(["seeds", "001.txt"] + (["cfg.toml"] if file else []))
+
+
+def test_a_symlink_inside_the_output_folder_cannot_hold_the_record(tmp_path):
+    """A server that follows links would serve it, wherever the link points."""
+    (tmp_path / "feeds").mkdir()
+    (tmp_path / "private").mkdir()
+    (tmp_path / "feeds" / "rec.jsonl").symlink_to("../private/rec.jsonl")
+    with pytest.raises(ConfigError, match=r"the record .*feeds/rec\.jsonl is inside the output folder"):
+        load_settings(root=tmp_path, env={}, building=True, overrides={
+            "out_dir": tmp_path / "feeds", "record_path": tmp_path / "feeds" / "rec.jsonl"})
+
+
+def test_commands_that_only_read_take_any_layout(tmp_path):
+    """inspect reads seeds and serve without --watch reads the output folder: neither writes the
+    record, so neither is refused for where it lies (serve still hides it)."""
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "001_k.txt").write_text("World\n\nA story\n\nBody of it.\n")
+    (tmp_path / "feedpub.toml").write_text('out = "."\n')
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    inspect = subprocess.run([sys.executable, "-m", "feedpub", "inspect", "seeds/001_k.txt"], cwd=tmp_path,
+                             capture_output=True, text=True, env=env, timeout=60)
+    assert inspect.returncode == 0 and "A story" in inspect.stdout, inspect.stderr
+    build = subprocess.run([sys.executable, "-m", "feedpub", "build"], cwd=tmp_path, capture_output=True, text=True,
+                           env=env, timeout=60)
+    assert build.returncode == 2 and "is inside the output folder" in build.stderr
 
 
 def test_a_record_reached_through_a_symlink_is_written_where_the_link_points(tmp_path):

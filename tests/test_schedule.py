@@ -329,6 +329,25 @@ def test_watchdog_waiter_follows_a_seeds_folder_replaced_by_another(tmp_path):
         waiter.close()
 
 
+def test_a_replaced_folder_the_os_will_not_watch_is_polled_not_reported_again_and_again(tmp_path, monkeypatch):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    waiter = WatchdogWaiter(seeds)
+    try:
+        def no_watches(self):
+            raise OSError(28, "inotify watch limit reached")
+
+        monkeypatch.setattr(WatchdogWaiter, "_watch", no_watches)
+        seeds.rename(tmp_path / "seeds_old")
+        seeds.mkdir()
+        assert waiter.wait(1) is True  # the new folder, once
+        assert [waiter.wait(0.3) for _ in range(3)] == [False, False, False]
+        threading.Timer(0.1, (seeds / "new.txt").write_text, ["hello"]).start()
+        assert waiter.wait(3) is True  # seen by polling
+    finally:
+        waiter.close()
+
+
 # --- `feedpub watch` as a process (real time, real files: an integration test) -----------------
 
 SEED = """Flash News

@@ -240,6 +240,32 @@ def test_reading_relative_to_the_folder_is_the_plain_way_where_it_answers(folder
     assert "001_plain.txt" in answered
 
 
+@pytest.mark.skipif(not seeds.READ_AT, reason="no O_NOFOLLOW or dir_fd here: the short way is never taken")
+def test_a_file_whose_size_changed_while_read_is_left_to_the_general_way(folder, monkeypatch):
+    fd = os.open(folder / "seeds", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        assert seeds.read_seed_at(fd, "001_plain.txt") is not None
+        real_read = os.read
+        monkeypatch.setattr(os, "read", lambda f, n: real_read(f, n)[:-1])  # shrunk since the fstat
+        assert seeds.read_seed_at(fd, "001_plain.txt") is None
+        monkeypatch.setattr(os, "read", lambda f, n: real_read(f, n) + b"grown")
+        assert seeds.read_seed_at(fd, "001_plain.txt") is None
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.skipif(not seeds.READ_AT, reason="no O_NOFOLLOW or dir_fd here: the short way is never taken")
+def test_a_chunk_reads_plain_files_the_short_way(folder, monkeypatch):
+    from feedpub import scan
+
+    def general_way(*args, **kwargs):
+        raise AssertionError("a plain file took the general way")
+
+    monkeypatch.setattr(scan, "read_seed_bytes", general_way)
+    lines, _ = scan.read_chunk(str(folder / "seeds"), ("Reuters",), None, ["001_plain.txt"])
+    assert lines[0].split("\t")[2] == "plain"
+
+
 def test_a_chunk_read_the_short_way_gives_read_lines_lines(folder):
     """read_chunk's lines and numbers are read_line's, and the fstat's, for every kind of entry."""
     from feedpub import scan
