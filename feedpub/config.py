@@ -418,6 +418,10 @@ def _check_layout(settings: Settings, origins: Mapping[str, tuple[int, str]]) ->
     elif inside("seeds_dir", "out_dir"):
         clash = ("seeds_dir", "out_dir", f"the seeds folder {shown['seeds_dir']} is inside the output folder "
                  f"{shown['out_dir']}, which is published; keep the two folders apart")
+    elif inside("record_path", "seeds_dir"):
+        # watch would take each write of the record, its lock and its cache for a seed change.
+        clash = ("record_path", "seeds_dir", f"the record {shown['record_path']} is inside the seeds folder "
+                 f"{shown['seeds_dir']}; keep it beside the seeds, not among them")
     if clash:
         first, second, why = clash
         # Name the path set last (an option over the file over a default): the one to change.

@@ -244,6 +244,8 @@ def paths(tmp_path: Path, seeds: str, out: str, record: str) -> dict[str, Path]:
         ("s", "s/out", "r.jsonl", "command line: --out: the output folder {tmp}/s/out is inside the seeds folder {tmp}/s"),
         ("o/s", "o", "r.jsonl",
          "command line: --seeds: the seeds folder {tmp}/o/s is inside the output folder {tmp}/o, which is published"),
+        ("s", "o", "s/r.jsonl",  # watch would rebuild on every write of the record, lock and cache
+         "command line: --record: the record {tmp}/s/r.jsonl is inside the seeds folder {tmp}/s; keep it beside"),
     ],
 )
 def test_overlapping_paths_are_refused_for_a_build(tmp_path, seeds, out, record, message):
