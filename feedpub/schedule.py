@@ -272,7 +272,8 @@ def _run(build: Callable[[], Any], reason: str, wall, clock, describe) -> str:
 
 
 def describe_report(report: Any, *, names: int = 5) -> str:
-    """What a build changed, in one line: files written (first few named) and seeds skipped."""
+    """What a build changed, in one line: files written (first few named), seeds skipped, and what
+    `build` would print besides (warnings, notices such as ids minted under localhost)."""
     written = list(getattr(report, "written", []) or [])
     skipped = list(getattr(report, "skipped", []) or [])
     if written:
@@ -283,6 +284,8 @@ def describe_report(report: Any, *, names: int = 5) -> str:
         parts = ["no change"]
     for path, why in skipped:
         parts.append(f"skipped {path}: {why}")
+    parts += [f"warning: {line}" for line in getattr(report, "warnings", []) or []]
+    parts += [f"note: {line}" for line in getattr(report, "notices", []) or []]
     return "; ".join(parts)
 
 

@@ -183,6 +183,14 @@ def test_describe_report_caps_the_names():
     assert describe_report(SimpleNamespace(written=["flash.xml"], skipped=[])) == "wrote 1 file (flash.xml)"
 
 
+def test_describe_report_carries_what_build_would_print_besides():
+    report = SimpleNamespace(written=[], skipped=[("seeds/b.txt", "empty file")],
+                             warnings=["seeds/a.txt: states a date in the future"], notices=["2 new ids minted"])
+    assert describe_report(report) == (
+        "no change; skipped seeds/b.txt: empty file; warning: seeds/a.txt: states a date in the future; note: 2 new ids minted"
+    )
+
+
 def test_stop_while_waiting_ends_the_loop_within_a_tick():
     stop = threading.Event()
     clock = Clock(stop_at=100.5, stop=stop)
