@@ -69,6 +69,7 @@ class Settings:
     tag_authority: str | None = None  # for new tag: ids; default: the base URL's host
     agencies: tuple[str, ...] = KNOWN_AGENCIES
     sources: Mapping[str, str] = field(default_factory=dict)  # credit name -> homepage URL
+    source_feeds: Mapping[str, str] = field(default_factory=dict)  # credit name -> its own feed's URL
     feeds: tuple[FeedSpec, ...] = ()
 
     def url(self, path: str = "") -> str:
@@ -220,13 +221,8 @@ def _from_table(data: Mapping[str, Any], source: str, root: Path) -> Settings:
             raise bad("agencies", f"{name!r} {problem}")
     kwargs["agencies"] = tuple(dict.fromkeys([*KNOWN_AGENCIES, *(a.strip() for a in extra)]))
 
-    sources = _table(data.get("sources", {}), "sources", bad)
-    for name, url in sources.items():
-        if problem := _character_problem(name, one_line=True):
-            raise bad(f"sources.{name}", f"the name {problem}")
-        if problem := _url_problem(url, "https://www.voanews.com/"):
-            raise bad(f"sources.{name}", problem)
-    kwargs["sources"] = dict(sorted(sources.items()))
+    homes, source_feeds = _sources(_table(data.get("sources", {}), "sources", bad), bad)
+    kwargs["sources"], kwargs["source_feeds"] = homes, source_feeds
 
     for key in ("seeds", "out", "record"):
         if key in data:
@@ -263,6 +259,34 @@ def _feeds(table: Mapping[str, Any], bad) -> tuple[FeedSpec, ...]:
             categories=categories,
         )
     return tuple(specs.values())
+
+
+_URL_EXAMPLES = {"home": "https://www.voanews.com/", "feed": "https://wire.example.com/rss.xml"}
+_SOURCE_EXAMPLE = '{ home = "https://wire.example.com/", feed = "https://wire.example.com/rss.xml" }'
+
+
+def _sources(table: dict[str, Any], bad) -> tuple[dict[str, str], dict[str, str]]:
+    """[sources]: each credit name's homepage and its own feed's URL. `NAME = "URL"` gives the
+    homepage; `NAME = { home = "URL", feed = "URL" }` either or both (RSS <source url> must point
+    to a feed, so only `feed` makes one)."""
+    homes: dict[str, str] = {}
+    source_feeds: dict[str, str] = {}
+    for name, value in sorted(table.items()):
+        key = f"sources.{name}"
+        if problem := _character_problem(name, one_line=True):
+            raise bad(key, f"the name {problem}")
+        as_table = isinstance(value, dict)
+        if as_table and (not value or set(value) - {"home", "feed"}):
+            raise bad(key, f'must be a URL or a table of "home" and "feed" URLs, e.g. {_SOURCE_EXAMPLE}')
+        parts = value if as_table else {"home": value}
+        for part, url in parts.items():
+            if problem := _url_problem(url, _URL_EXAMPLES[part]):
+                raise bad(f"{key}.{part}" if as_table else key, problem)
+        if "home" in parts:
+            homes[name] = parts["home"]
+        if "feed" in parts:
+            source_feeds[name] = parts["feed"]
+    return homes, source_feeds
 
 
 def _table(value: Any, key: str, bad) -> dict[str, Any]:

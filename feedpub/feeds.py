@@ -94,9 +94,11 @@ def _add_entry(fg: FeedGenerator, entry: Entry, settings: Settings, *, rss: bool
         fe.dc.dc_creator(author)
         if seed.publisher and seed.publisher != author:
             fe.dc.dc_contributor(seed.publisher)
-        source_url = settings.sources.get(seed.publisher or "") or settings.sources.get(seed.agency or "")
-        if source_url:
-            fe.source(url=source_url, title=seed.publisher or seed.agency)
+        # RSS 2.0's <source url> is the feed the item came from: only a configured feed URL makes one.
+        for name in (seed.publisher, seed.agency):
+            if name and name in settings.source_feeds:
+                fe.source(url=settings.source_feeds[name], title=name)
+                break
     else:
         fe.author({"name": author, **_uri(settings, author)})
         if seed.publisher and seed.publisher != author:

@@ -27,6 +27,7 @@ def make_settings(**changes) -> Settings:
         site_title="Example news",
         site_description="Wire news for the example.",
         sources={"VOA": "https://www.voanews.com/"},
+        source_feeds={"VOA": "https://feeds.example.com/voa.xml"},
         feeds=DEFAULT_FEEDS,
     )
     return replace(settings, **changes)

@@ -87,6 +87,10 @@ def test_precedence_file_then_environment_then_option(tmp_path):
         ("[feeds.world]\ncategories = []\n", "feeds.world.categories: must be a list of categories"),
         ('[feeds."Bad Name"]\n', "feeds.Bad Name: feed names are lower-case letters"),
         ('[sources]\nVOA = "voanews.com"\n', "sources.VOA: 'voanews.com' is not an absolute http(s) URL"),
+        ('[sources]\nVOA = { feed = "rss.xml" }\n', "sources.VOA.feed: 'rss.xml' is not an absolute http(s) URL"),
+        ('[sources]\nVOA = { homepage = "https://www.voanews.com/" }\n', 'sources.VOA: must be a URL or a table of "home" and "feed"'),
+        ("[sources]\nVOA = {}\n", 'sources.VOA: must be a URL or a table of "home" and "feed"'),
+        ("[sources]\nVOA = 3\n", "sources.VOA: must be an absolute http(s) URL"),
         ('agencies = "Reuters"\n', "agencies: must be a list of names"),
         ("[site\n", "not valid TOML"),
     ],
@@ -97,6 +101,18 @@ def test_bad_value_names_the_file_and_the_key(tmp_path, text, message):
         load_settings(path, env={})
     assert str(info.value).startswith(f"{path}: ")
     assert message in str(info.value)
+
+
+def test_a_source_has_a_homepage_a_feed_or_both(tmp_path):
+    path = write(
+        tmp_path,
+        '[sources]\nVOA = "https://www.voanews.com/"\n'
+        'AP = { home = "https://apnews.com/", feed = "https://feeds.example.com/ap.xml" }\n'
+        'Wire = { feed = "https://wire.example.com/rss.xml" }\n',
+    )
+    s = load_settings(path, env={})
+    assert s.sources == {"AP": "https://apnews.com/", "VOA": "https://www.voanews.com/"}
+    assert s.source_feeds == {"AP": "https://feeds.example.com/ap.xml", "Wire": "https://wire.example.com/rss.xml"}
 
 
 def test_bad_environment_base_url_is_named(tmp_path):

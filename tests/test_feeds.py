@@ -11,6 +11,8 @@ from lxml import etree
 
 from conftest import CLOCK, SHARED, Project, needs_shared, seed_text
 from feedpub.seeds import read_seed
+from fixtures_entries import make_entry, make_settings
+from feedpub.feeds import render_rss
 from golden_site import GOLDEN, GOLDEN_FILES, build_golden_site
 
 ATOM_NS = {"a": "http://www.w3.org/2005/Atom"}
@@ -104,7 +106,7 @@ def test_publisher_source_and_credit_line(golden):
     rss = etree.parse(str(settings.out_dir / "latest.xml"))
     [item] = rss.xpath("//item[guid[contains(., 'b524927025adba3e')]]")
     source = item.find("source")
-    assert (source.get("url"), source.text) == ("https://www.voanews.com/", "VOA")
+    assert (source.get("url"), source.text) == ("https://feeds.example.com/voa.xml", "VOA")  # a feed, not the homepage
     content = item.findtext("{http://purl.org/rss/1.0/modules/content/}encoded")
     assert content.endswith('<p><em>Reuters, via <a href="https://www.voanews.com/">VOA</a></em></p>')
     atom = etree.parse(str(settings.out_dir / "latest.atom"))
@@ -176,3 +178,21 @@ def test_an_empty_feed_is_updated_when_its_id_was_minted(feed_id, day):
     from feedpub.feeds import feed_updated
 
     assert feed_updated([], feed_id) == datetime(*day, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    "source_feeds, expected",
+    [
+        ({}, None),  # a homepage is not a feed: no <source>
+        ({"VOA": "https://feeds.example.com/voa.xml"}, ("https://feeds.example.com/voa.xml", "VOA")),
+        ({"Reuters": "https://feeds.example.com/reuters.xml"}, ("https://feeds.example.com/reuters.xml", "Reuters")),
+        # the publisher that carried the story comes before the agency that wrote it
+        ({"VOA": "https://feeds.example.com/voa.xml", "Reuters": "https://feeds.example.com/r.xml"},
+         ("https://feeds.example.com/voa.xml", "VOA")),
+    ],
+)
+def test_rss_source_points_to_a_configured_feed_only(source_feeds, expected):
+    settings = make_settings(source_feeds=source_feeds)  # VOA's homepage is always configured
+    entry = make_entry(settings, "src01", "Sourced", agency="Reuters", publisher="VOA")
+    [item] = feedparser.parse(render_rss(settings.feeds[1], [entry], settings, "tag:news.example.org,2025:f")).entries
+    assert ((item.source.href, item.source.title) if "source" in item else None) == expected
