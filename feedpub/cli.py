@@ -64,10 +64,12 @@ def build(strict, quiet, as_json, wait, workers, rebuild_record, **options):
       feedpub build --quiet --strict      # from cron: silent unless something is wrong
     """
     from feedpub.lock import build_lock
-    from feedpub.publish import build as run_build
+    from feedpub.publish import build as run_build, check_before_locking
 
     settings = settings_from_options(**options)
     show_progress = not quiet and not as_json and sys.stderr.isatty()
+    if not rebuild_record:
+        check_before_locking(settings)
     with build_lock(settings.record_path, wait=wait):
         if rebuild_record:
             from feedpub import recover  # loads lxml, which a build that renders nothing never needs

@@ -60,8 +60,9 @@ def locked_build(settings: Settings, wait: float) -> Callable[[], object]:
     """One build under the build lock: what the watch loop runs."""
 
     def run():
-        from feedpub.publish import build
+        from feedpub.publish import build, check_before_locking
 
+        check_before_locking(settings)
         with build_lock(settings.record_path, wait=wait):
             return build(settings)
 

@@ -105,12 +105,30 @@ def scan_seed_folder(seeds_dir: Path, *, stat: bool = True) -> Listing:
     """Every candidate seed file; a missing or unreadable folder is the user's error (exit 2)."""
     try:
         return list_files(seeds_dir, stat=stat)
-    except FileNotFoundError:
-        raise InputError(f"{seeds_dir}: seeds folder not found (use --seeds DIR)") from None
-    except NotADirectoryError:
-        raise InputError(f"{seeds_dir}: not a folder (use --seeds DIR)") from None
     except OSError as e:
-        raise InputError(f"{seeds_dir}: cannot list the seeds folder: {e.strerror}") from None
+        raise _seeds_folder_error(seeds_dir, e) from None
+
+
+def _seeds_folder_error(seeds_dir: Path, error: OSError) -> InputError:
+    if isinstance(error, FileNotFoundError):
+        return InputError(f"{seeds_dir}: seeds folder not found (use --seeds DIR)")
+    if isinstance(error, NotADirectoryError):
+        return InputError(f"{seeds_dir}: not a folder (use --seeds DIR)")
+    return InputError(f"{seeds_dir}: cannot list the seeds folder: {error.strerror}")
+
+
+def check_before_locking(settings: Settings) -> None:
+    """The user's mistakes a build can tell before it takes the lock (InputError, as the build
+    itself would raise under the lock), so that a build bound to fail never creates the record's
+    folder and lock file: a seeds folder that cannot be listed, a missing record beside feeds
+    that publish entries."""
+    try:
+        with os.scandir(settings.seeds_dir):
+            pass
+    except OSError as e:
+        raise _seeds_folder_error(settings.seeds_dir, e) from None
+    if not os.path.lexists(settings.record_path):
+        refuse_a_lost_record(settings)
 
 
 def make_entry(seed: Seed, line: RecordLine, settings: Settings) -> Entry:

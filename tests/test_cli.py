@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from conftest import SHARED, needs_shared, seed_text
+from feedpub.cli_run import locked_build
+from feedpub.config import load_settings
+from feedpub.publish import InputError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -119,6 +123,26 @@ def test_missing_seeds_folder_exits_2_with_one_line(cwd):
     result = feedpub("build", "--seeds", "nowhere", cwd=cwd)
     assert result.returncode == 2
     assert result.stderr == "feedpub: nowhere: seeds folder not found (use --seeds DIR)\n"
+
+
+def test_a_build_bound_to_fail_creates_no_record_folder_or_lock(cwd):
+    """A missing seeds folder, or a missing record beside published entries, is known before
+    the lock is taken: a new record folder is not left behind with a lock file in it, by
+    `build` or by a run of `watch`."""
+    settings = load_settings(cwd / "feedpub.toml", env={})
+    elsewhere = replace(settings, record_path=cwd / "state" / "record.jsonl")
+    result = feedpub("build", "--seeds", "nowhere", "--record", "state/record.jsonl", cwd=cwd)
+    assert result.returncode == 2 and "nowhere: seeds folder not found" in result.stderr
+    with pytest.raises(InputError, match="seeds folder not found"):
+        locked_build(replace(elsewhere, seeds_dir=cwd / "nowhere"), wait=0)()
+    assert not (cwd / "state").exists()
+
+    assert feedpub("build", cwd=cwd).returncode == 0  # feeds with an entry, the record beside them
+    result = feedpub("build", "--record", "state/record.jsonl", cwd=cwd)
+    assert result.returncode == 2 and "state/record.jsonl: the record is missing, but" in result.stderr
+    with pytest.raises(InputError, match="the record is missing, but"):
+        locked_build(elsewhere, wait=0)()
+    assert not (cwd / "state").exists()
 
 
 def test_a_record_time_at_the_end_of_the_calendar_is_a_bad_line_not_a_traceback(cwd):
