@@ -101,11 +101,15 @@ _HEADER_FORBIDDEN = re.compile(r"[:.!?;,\"“”«»()\[\]/|]")
 # "/VOA" after the last sentence's punctuation (glued or after one space): not "50/50." or "AC/DC".
 _PUBLISHER_CREDIT = re.compile(r"(?<=[.!?…\"'”’»)\]]) ?/([A-Z]{2,6})$")
 _LONE_CREDIT = re.compile(r"/([A-Z]{2,6})")
-_LABELLED_DATE = re.compile(r"(?:dated|date|published|posted)(?:\s+on)?\s*:?\s*(\S.*)", re.IGNORECASE)
+# A label, then the date: after a colon whatever follows is meant as a date; without one
+# ("Published 24/05/2024", "Posted on March 9") only a date makes the line a date line.
+_LABELLED_DATE = re.compile(r"(?:dated|date|published|posted)\b(?:\s+on\b)?\s*(:?)\s*(\S.*)", re.IGNORECASE)
 _BARE_DATE = re.compile(r"[\w ,.:/+\-]{6,60}")
 _HAS_YEAR = re.compile(r"(?<!\d)(?:1[89]|2\d)\d\d(?!\d)")
 _DAY_FIRST_NUMERIC = re.compile(r"\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b")
 _UTC_SUFFIX = re.compile(r"\s*(?:UTC|GMT|Z)$")
+# "GMT+3" means three hours ahead of GMT, but dateutil reads it the POSIX way (three behind).
+_GMT_OFFSET = re.compile(r"\b(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d\d))?\b")
 # "LIMA, Aug 14 (Reuters) - ", "GENEVA, March 3, 2025 (AFP) -", "NEW YORK (AP) -"
 _DATELINE = re.compile(
     r"(?P<place>[^\W\d_][^,()\n]{0,40}?)(?:,\s*(?P<when>[^()\n]{3,30}?))?\s*"
@@ -685,8 +689,11 @@ def _date_line(line: str, notes: list[str]) -> tuple[bool, datetime | None]:
     and the full date it states (None for an incomplete or unreadable one)."""
     labelled = _LABELLED_DATE.fullmatch(line)
     if labelled and any(map(str.isdigit, line)):
-        date = _parse_date(labelled.group(1))
+        colon, stated = labelled.groups()
+        date = _parse_date(stated)
         if date is None:
+            if not colon and not _reads_as_a_date(stated):
+                return False, None  # "Published figures show 12 banks ...": a sentence
             notes.append(f"date not understood: {line[:80]!r}")
         return True, date
     if len(line) <= 60 and _BARE_DATE.fullmatch(line) and _HAS_YEAR.search(line):
@@ -713,12 +720,26 @@ def _parse_iso(text: str) -> datetime | None:
         return None
 
 
+def _reads_as_a_date(text: str) -> bool:
+    """Whether dateutil reads `text` as a date at all, however incomplete ("March 9")."""
+    from dateutil import parser as dateparser
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dateparser.parse(text, default=_DEFAULT_A, tzinfos=_zone)
+    except (ValueError, OverflowError, TypeError, IndexError):
+        return False
+    return True
+
+
 def _parse_loose(text: str) -> datetime | None:
     """python-dateutil, day first only for numeric DD/MM/YYYY; None unless year, month, day stated."""
     # Imported here: most seeds state ISO dates or none, and a build that reads no seed (nothing
     # changed) should not pay for loading dateutil's parser.
     from dateutil import parser as dateparser
 
+    text = _GMT_OFFSET.sub(_as_offset, text)
     dayfirst = bool(_DAY_FIRST_NUMERIC.match(text))
     try:
         with warnings.catch_warnings():
@@ -730,6 +751,11 @@ def _parse_loose(text: str) -> datetime | None:
     if first.date() != second.date():
         return None
     return first
+
+
+def _as_offset(match: re.Match[str]) -> str:
+    sign, hours, minutes = match.groups()
+    return f"{sign}{int(hours):02d}:{minutes or '00'}"
 
 
 def _zone(name: str | None, offset: int | None) -> timezone | None:
@@ -749,6 +775,9 @@ def _with_fixed_zone(date: datetime) -> datetime | None:
         return date.replace(tzinfo=timezone.utc)
     if abs(offset) >= timedelta(hours=24):
         return None
+    if offset % timedelta(minutes=1):
+        # Feeds state offsets in whole minutes (RFC 3339, RFC 822): the same instant in UTC.
+        return date.astimezone(timezone.utc)
     if date.tzinfo is timezone.utc:
         return date  # as it comes from an ISO date in UTC; replace() would only copy it
     return date.replace(tzinfo=timezone.utc if not offset else timezone(offset))

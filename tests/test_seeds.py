@@ -361,6 +361,13 @@ def test_lone_publisher_block_is_a_credit():
         ("Published 05/06/2024 16:05", datetime(2024, 6, 5, 16, 5, tzinfo=UTC)),
         ("March 9, 2025", datetime(2025, 3, 9, tzinfo=UTC)),
         ("2024-10-07", datetime(2024, 10, 7, tzinfo=UTC)),
+        ("Posted on March 9, 2025", datetime(2025, 3, 9, tzinfo=UTC)),
+        # "GMT+3" is three hours ahead of GMT (dateutil alone reads it the POSIX way, behind)
+        ("Date: March 9, 2025 10:00 GMT+3", datetime(2025, 3, 9, 10, 0, tzinfo=timezone(timedelta(hours=3)))),
+        ("Published 09/03/2025 10:00 UTC-5", datetime(2025, 3, 9, 10, 0, tzinfo=timezone(timedelta(hours=-5)))),
+        ("Date: 9 March 2025 10:00 GMT+05:30", datetime(2025, 3, 9, 10, 0, tzinfo=timezone(timedelta(hours=5, minutes=30)))),
+        # an offset with seconds cannot be written in a feed: the same instant in UTC
+        ("Date: 2025-03-09T10:00:00+05:30:15", datetime(2025, 3, 9, 4, 29, 45, tzinfo=UTC)),
     ],
 )
 def test_date_lines(line, expected):
@@ -375,6 +382,22 @@ def test_date_line_directly_under_the_headline():
     assert seed.title == "Headline"
     assert seed.date == datetime(2024, 5, 24, 10, 15, tzinfo=UTC)
     assert seed.paragraphs == ("Body.",)
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "Published figures showed on Monday that 12 banks made record profits.",
+        "Posted prices for 2025 rose by a third.",
+        "Date growers in Egypt expect a 2025 harvest",
+        "Dates from 2024 were sold out.",
+        "Dated\nwrapped lines from 1999 still read as one paragraph.",
+    ],
+)
+def test_a_sentence_that_starts_like_a_date_label_stays_in_the_body(first):
+    seed = parse_text(f"World\n\nHeadline\n\n{first}\n\nThe regulator said more.\n")
+    assert seed.date is None and not seed.warnings
+    assert seed.paragraphs == (" ".join(first.split()), "The regulator said more.")
 
 
 def test_incomplete_date_line_is_no_date():
