@@ -133,7 +133,9 @@ def inspect(paths, as_json, config_path):
     if as_json:
         click.echo(json_text(results))
     else:
-        click.echo("\n\n".join(format_text(r) for r in results))
+        # Names and text come from the user's files: what a terminal would act on is shown escaped.
+        text = "\n\n".join(format_text(r) for r in results)
+        click.echo("\n".join(map(for_terminal, text.split("\n"))))
 
 
 main.add_command(watch)

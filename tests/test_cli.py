@@ -191,6 +191,20 @@ def test_inspect_json_has_every_field(cwd):
     assert empty == {"path": "seeds/002_empty.txt", "key": "empty", "skipped": "empty file"}
 
 
+def test_inspect_text_shows_names_and_text_a_terminal_would_act_on_as_escapes(cwd):
+    odd = ["seeds/ab\x1b[31mRED.txt", "seeds/bad\udce9name.txt"]
+    for name in odd:
+        (cwd / name).write_text(seed_text("Evil \u202eelif.exe story"))
+    result = subprocess.run([sys.executable, "-m", "feedpub", "inspect", *odd], cwd=cwd, capture_output=True,
+                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode("utf-8")  # valid UTF-8: the undecodable byte is shown as its escape
+    assert "\x1b" not in out and "\u202e" not in out
+    assert "seeds/ab\\x1b[31mRED.txt" in out and "key:        ab\\x1b[31mRED" in out
+    assert "seeds/bad\\udce9name.txt" in out
+    assert out.count("title:      Evil \\u202eelif.exe story") == 2
+
+
 @needs_shared
 def test_inspect_text_shows_the_reader_view():
     result = feedpub("inspect", str(SHARED / "examples/seeds/002_7e65d240bf59d430.txt"), cwd=REPO)
