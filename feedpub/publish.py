@@ -230,7 +230,7 @@ def _build(
             fresh_names = None if all_fresh else changes.fresh_names()
             minted = changes.minted if all_fresh and any(changes.minted) else None
             changes.lines, changes.fresh, changes.minted = None, [], []  # the full look rewrites every line: let these go
-            state = update_fully(record, every, fresh_names, trusted, settings, now, minted)
+            state = update_fully(record, every, fresh_names, trusted, settings, now, minted, header.dup_keys)
             del minted  # the record holds those lines now
         report.skipped += skip_lines(state.skipped, listing, settings)
         report.warnings += [f"{settings.seeds_dir / name}: {text}" for name, text in state.warnings]

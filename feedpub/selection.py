@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 from feedpub.config import Settings
 from feedpub.record import Record
@@ -155,12 +155,15 @@ def update_fully(
     settings: Settings,
     now: datetime,
     minted: list[bytes | None] | None = None,
+    contested: Iterable[str] = (),
 ) -> State:
     """Look at every seed: resolve keys two files claim, update the record, choose each feed's entries.
 
     `lines` are the cache lines of every file, sorted by name; `fresh` names those read this time
     (None: all of them); `minted[i]`, on a first build, is the record line the readers made for
-    `lines[i]`. The lines are parsed one at a time: 100,000 seeds never sit in memory as objects.
+    `lines[i]`; `contested`, the keys two files claimed at the last build (the file that speaks for
+    one may have changed hands without being read again). The lines are parsed one at a time:
+    100,000 seeds never sit in memory as objects.
     """
     if minted is not None:
         state = _first_build(record, lines, minted, settings)
@@ -187,6 +190,7 @@ def update_fully(
                 winner[key] = i
         else:
             winner[key] = i
+    contested = dups.union(contested)
     if minted:
         # The readers' record lines of the winners, under the key strings `winner` already holds.
         for key, i in winner.items():
@@ -204,12 +208,16 @@ def update_fully(
         if keep != i:
             keep = _seq_and_name(lines[keep])[1]
             skipped.append((name, f"same key as {keep}"))
+            # A file that loses its key has no published time of its own (whatever its line held from
+            # when it won): were it to win again, its key is contested and it is observed then.
+            if published != "0.0":
+                lines[i] = f"{line[: line.rindex(chr(9))]}\t0.0"
             continue
         # A trusted record already holds the cached seeds as they are, with their published times;
         # a seed minted by its reader (first build) has its record line and published time too.
         if minted and minted[i] is not None:
             pass  # in the record already, with its published time in the line
-        elif not trusted or fresh is None or name in fresh:
+        elif not trusted or fresh is None or name in fresh or key in contested:
             info = SeedInfo.from_line(line)
             observe(record, info, authority, now, changed)
             lines[i] = info.to_line()

@@ -190,6 +190,28 @@ def test_duplicate_key_keeps_the_higher_sequence(project):
     assert [e.title for e in feedparser.parse(project.out / "latest.xml").entries] == ["Renumbered copy"]
 
 
+def test_a_key_handed_back_to_a_file_not_read_again_takes_its_text(project, tmp_path):
+    """002, a corrected copy, takes the key from 001; then 002 is deleted and 001, unchanged and
+    not read again, speaks for the key once more: the record must hold 001's text, as a build
+    from the same seeds and record without the cache finds."""
+    project.add("001_same.txt", seed_text("Story", body="The original text of the story."))
+    project.build(now=CLOCK)
+    project.add("002_same.txt", seed_text("Story", body="The corrected text of the story."))
+    project.build(now=CLOCK + timedelta(minutes=5))
+    (project.seeds / "002_same.txt").unlink()
+    project.build(now=CLOCK + timedelta(minutes=10))
+    [entry] = feedparser.parse(project.out / "latest.atom").entries
+    assert "original text" in entry.content[0].value
+    assert entry.updated_parsed > entry.published_parsed  # edited twice: the text changed back
+
+    full = Project(tmp_path / "full")
+    shutil.copytree(project.seeds, full.seeds, dirs_exist_ok=True, copy_function=shutil.copy2)
+    shutil.copyfile(project.record, full.record)
+    shutil.copytree(project.out, full.out, copy_function=shutil.copy2)
+    report = full.build(now=CLOCK + timedelta(minutes=15))
+    assert report.written == [] and full.record.read_bytes() == project.record.read_bytes()
+
+
 def test_missing_seeds_folder_is_an_input_error_and_touches_nothing(project):
     project.add("001_a.txt", seed_text("A"))
     project.build()
@@ -398,7 +420,7 @@ def test_summary_json_names_every_feed(project):
 
 @pytest.mark.parametrize("seed, delta", [(1, "kept"), (2, "folded"), (3, "never"), (4, "kept"), (5, "folded")])
 def test_incremental_builds_equal_full_builds_through_random_changes(project, tmp_path, monkeypatch, seed, delta):
-    """After every change (add, edit, delete, renumber, break, re-date), the incremental build and a
+    """After every change (add, edit, delete, renumber, copy, break, re-date), the incremental build and a
     full build of the same seeds and record (cache deleted) write the same bytes, and leave the
     same cache lines; with the cache's delta kept throughout, folded into the base every few
     changes, or never used."""
@@ -416,7 +438,7 @@ def test_incremental_builds_equal_full_builds_through_random_changes(project, tm
     deltas = 0  # builds after which a delta held the cache's changes
     for step in range(30):
         clock += timedelta(minutes=5)
-        op = rng.choice(["add", "add", "edit", "delete", "renumber", "break", "redate"] if names else ["add"])
+        op = rng.choice(["add", "add", "edit", "delete", "renumber", "copy", "break", "redate"] if names else ["add"])
         if op == "add":
             name = f"{rng.randrange(1000):03d}_k{step}.txt"
             header = rng.choice(["Flash News", "World", "Business"])
@@ -434,6 +456,11 @@ def test_incremental_builds_equal_full_builds_through_random_changes(project, tm
                 new = f"{rng.randrange(1000):03d}_{name.split('_', 1)[1]}"
                 path.rename(project.seeds / new)
                 names[names.index(name)] = new
+            elif op == "copy":  # a corrected copy under another number: two files claim one key
+                new = f"{rng.randrange(1000):03d}_{name.split('_', 1)[1]}"
+                if new not in names:
+                    project.add(new, seed_text(f"Copied at {step}"), mtime=clock.timestamp() - rng.randrange(3600))
+                    names.append(new)
             elif op == "break":
                 path.write_text("")
             elif op == "redate":
