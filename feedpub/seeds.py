@@ -109,7 +109,7 @@ _HAS_YEAR = re.compile(r"(?<!\d)(?:1[89]|2\d)\d\d(?!\d)")
 _DAY_FIRST_NUMERIC = re.compile(r"\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b")
 _UTC_SUFFIX = re.compile(r"\s*(?:UTC|GMT|Z)$")
 # "GMT+3" means three hours ahead of GMT, but dateutil reads it the POSIX way (three behind).
-_GMT_OFFSET = re.compile(r"\b(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d\d))?\b")
+_GMT_OFFSET = re.compile(r"(?<![A-Za-z])(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d\d))?\b", re.IGNORECASE)
 # "LIMA, Aug 14 (Reuters) - ", "GENEVA, March 3, 2025 (AFP) -", "NEW YORK (AP) -"
 _DATELINE = re.compile(
     r"(?P<place>[^\W\d_][^,()\n]{0,40}?)(?:,\s*(?P<when>[^()\n]{3,30}?))?\s*"

@@ -211,7 +211,7 @@ def update_fully(
             # A file that loses its key has no published time of its own (whatever its line held from
             # when it won): were it to win again, its key is contested and it is observed then.
             if published != "0.0":
-                lines[i] = f"{line[: line.rindex(chr(9))]}\t0.0"
+                lines[i] = line[: line.rindex("\t")] + "\t0.0"
             continue
         # A trusted record already holds the cached seeds as they are, with their published times;
         # a seed minted by its reader (first build) has its record line and published time too.

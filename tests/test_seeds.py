@@ -365,6 +365,7 @@ def test_lone_publisher_block_is_a_credit():
         # "GMT+3" is three hours ahead of GMT (dateutil alone reads it the POSIX way, behind)
         ("Date: March 9, 2025 10:00 GMT+3", datetime(2025, 3, 9, 10, 0, tzinfo=timezone(timedelta(hours=3)))),
         ("Published 09/03/2025 10:00 UTC-5", datetime(2025, 3, 9, 10, 0, tzinfo=timezone(timedelta(hours=-5)))),
+        ("Date: March 9, 2025 10:00gmt+3", datetime(2025, 3, 9, 10, 0, tzinfo=timezone(timedelta(hours=3)))),
         ("Date: 9 March 2025 10:00 GMT+05:30", datetime(2025, 3, 9, 10, 0, tzinfo=timezone(timedelta(hours=5, minutes=30)))),
         # an offset with seconds cannot be written in a feed: the same instant in UTC
         ("Date: 2025-03-09T10:00:00+05:30:15", datetime(2025, 3, 9, 4, 29, 45, tzinfo=UTC)),
