@@ -91,11 +91,14 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\uff
 # Control bytes a text file does not contain; a lot of them means the file is not text at all.
 _CONTROL_BYTES = bytes(range(0, 9)) + b"\x0b" + bytes(range(0x0E, 0x20)) + b"\x7f"
 _BINARY_SHARE = 0.10
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff]+")
 _UTF8_BOM = b"\xef\xbb\xbf"
 _HTML_START = re.compile(r"\s*<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE)
 _SEQ_KEY = re.compile(r"(\d+)_(.+)")
 _AGENCY_PREFIX = re.compile(r"([^:]{1,40}?)\s*:\s+(?=\S)")
-_CHROME_LINES = frozenset({"latest news", "read more", "related articles", "share this:"})
+_CHROME_LINES = frozenset({"latest news", "read more", "related articles", "share this"})
+_CHROME_TRAIL = " \t:»›>→…"  # "Share this:", "Read more »", "Related articles:" are the same lines
+_CLOSING = "\"'”’»)]"  # what may follow a sentence's full stop
 _LONGEST_CHROME_LINE = 40  # a longer single-line block cannot be a chrome line
 _HEADER_FORBIDDEN = re.compile(r"[:.!?;,\"“”«»()\[\]/|]")
 # "/VOA" after the last sentence's punctuation (glued or after one space): not "50/50." or "AC/DC".
@@ -110,6 +113,9 @@ _DAY_FIRST_NUMERIC = re.compile(r"\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b")
 _UTC_SUFFIX = re.compile(r"\s*(?:UTC|GMT|Z)$")
 # "GMT+3" means three hours ahead of GMT, but dateutil reads it the POSIX way (three behind).
 _GMT_OFFSET = re.compile(r"(?<![A-Za-z])(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d\d))?\b", re.IGNORECASE)
+# A weekday says nothing a complete date does not, and dateutil would move "Friday, March 2025"
+# to a Friday of its choosing: the date would look complete.
+_WEEKDAY = re.compile(r"\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|urday)?\b\.?,?", re.IGNORECASE)
 # "LIMA, Aug 14 (Reuters) - ", "GENEVA, March 3, 2025 (AFP) -", "NEW YORK (AP) -"
 _DATELINE = re.compile(
     r"(?P<place>[^\W\d_][^,()\n]{0,40}?)(?:,\s*(?P<when>[^()\n]{3,30}?))?\s*"
@@ -247,7 +253,7 @@ def _text(data: bytes, path: Path | str, notes: list[str]) -> str:
 
 def _parse_text(text: str, path: Path | str, known: frozenset[str], notes: list[str]) -> Seed:
     key, seq = seed_key(os.path.basename(path))
-    blocks = _split_blocks(text)
+    blocks = _split_blocks(_visible(text))
     category, rest = _take_header(blocks, path, known)
     headline, date, body_blocks = _take_headline_area(rest, known, notes)
     agency, title = _split_agency(headline, known)
@@ -277,13 +283,13 @@ def _skim_text(
 ) -> tuple[str | None, datetime | None, list[str]] | None:
     """(category, date, notes) from the leading blocks alone, as _parse_text would find them; None
     when they do not settle it (a long header area, a first paragraph that may also be the last)."""
-    blocks, complete = _leading_blocks(text)
+    blocks, complete = _leading_blocks(_visible(text))
     if not complete and len(blocks) < 3:
         return None  # _take_header tells one, two and more blocks apart
     category, rest = _take_header(blocks, path, known)
     _, date, body_blocks = _take_headline_area(rest, known, notes)
     # Two paragraphs are enough: the first is then final (the publisher credit comes off the last).
-    paragraphs, stopped = _body_paragraphs(body_blocks[:2])
+    paragraphs, stopped = _body_paragraphs(body_blocks, limit=2)
     if stopped or (complete and len(paragraphs) < 2):
         # The whole body is in view: exactly what _parse_text does.
         _, paragraphs = _take_publisher(paragraphs)
@@ -459,6 +465,15 @@ def _clean_text(text: str, path: Path, notes: list[str], *, scrub: bool = True) 
     return cleaned
 
 
+def _visible(text: str) -> str:
+    """The text without the invisible characters scrapers leave (zero-width space, word joiner,
+    a BOM past the first), which would hide a blank line, a header or a credit. Only the reading
+    of the structure uses this: the fingerprint is of the text as read."""
+    if text.isascii() or not ("\u200b" in text or "\ufeff" in text or "\u2060" in text):
+        return text
+    return _INVISIBLE.sub("", text)
+
+
 def _longest_line(text: str) -> int:
     return max(map(len, text.split("\n")))
 
@@ -518,8 +533,8 @@ def _take_header(
     # taking it as a header would leave no body (unless it says "News" or an agency headline
     # follows: then the file really is a header and a headline, and is skipped for no body).
     second = _squash(blocks[1])
-    if second.casefold() == name.casefold() or _looks_like_paragraph(second):
-        return None, blocks
+    if second.casefold() == name.casefold() or _looks_like_paragraph(second) or _date_line(second, [])[0]:
+        return None, blocks  # a date line follows a headline, not a section header
     if len(blocks) == 2 and not (
         name.casefold().endswith("news") or _split_agency(_squash(blocks[1]), known)[0]
     ):
@@ -533,7 +548,7 @@ def _take_header(
 def _looks_like_paragraph(text: str) -> bool:
     # Headlines are short and seldom end with a full stop; a block that is long, or a long
     # sentence, cannot be the headline under a header.
-    return len(text) > 300 or (len(text) > 80 and text.endswith(".")) or _dateline(text) is not None
+    return len(text) > 300 or (len(text) > 80 and text.rstrip(_CLOSING).endswith(".")) or _dateline(text) is not None
 
 
 def _looks_like_header(block: str) -> bool:
@@ -614,13 +629,18 @@ def _agency_names(agencies: tuple[str, ...]) -> frozenset[str]:
     return frozenset(name.strip().casefold() for name in agencies if name.strip())
 
 
-def _body_paragraphs(blocks: list[str]) -> tuple[list[str], bool]:
-    """Blocks up to the first chrome line, each joined into one line; and whether chrome ended them."""
-    paragraphs = []
+def _body_paragraphs(blocks: list[str], limit: int | None = None) -> tuple[list[str], bool]:
+    """Blocks up to the first chrome line (or the first `limit` paragraphs), each joined into one
+    line; and whether chrome ended them."""
+    paragraphs: list[str] = []
     for block in blocks:
+        if len(paragraphs) == limit:
+            break
         if "\n" in block or len(block) <= _LONGEST_CHROME_LINE:
             kept = _before_chrome(block)
             if kept is not None:
+                if not paragraphs and "\n" not in block:
+                    continue  # a share bar under the headline: the article is still to come
                 if kept:
                     paragraphs.append(_squash(kept))
                 return paragraphs, True
@@ -632,7 +652,7 @@ def _before_chrome(block: str) -> str | None:
     """The block's text before its first chrome line, or None when it has no chrome line."""
     lines = block.split("\n")
     for number, line in enumerate(lines):
-        if line.strip().casefold() in _CHROME_LINES:
+        if line.strip().casefold().rstrip(_CHROME_TRAIL) in _CHROME_LINES:
             return "\n".join(lines[:number])
     return None
 
@@ -660,7 +680,16 @@ def _read_dateline(paragraph: str, known: frozenset[str]) -> tuple[str | None, d
     if agency and agency.strip().casefold() not in known:
         agency = None
     when = match.group("when")
-    date = _parse_date(when) if when and _HAS_YEAR.search(when) else None
+    date = None
+    if when and _HAS_YEAR.search(when):
+        # A state or country may come before the date ("KYIV, Ukraine, March 3, 2025 (AP) -").
+        parts = when.split(",")
+        for start in range(len(parts) - 1):
+            date = _parse_date(",".join(parts[start:]))
+            if date is not None:
+                break
+        else:
+            date = _parse_date(when)
     return (agency.strip() if agency else None), date
 
 
@@ -687,6 +716,12 @@ def _dateline(paragraph: str) -> re.Match[str] | None:
 def _date_line(line: str, notes: list[str]) -> tuple[bool, datetime | None]:
     """Whether a headline-area line is a date line ("Date: ...", "Published ...", "March 9, 2025"),
     and the full date it states (None for an incomplete or unreadable one)."""
+    if "|" in line:
+        # "May 24, 2024 | 9:30 AM", "Published 24/05/2024 09:30 | Updated 24/05/2024 11:00"
+        first, _, rest = (part.strip() for part in line.partition("|"))
+        second = rest.partition("|")[0].strip()
+        joined = _date_line(f"{first} {second}", [])
+        return joined if joined[1] is not None else _date_line(first, notes)
     labelled = _LABELLED_DATE.fullmatch(line)
     if labelled and any(map(str.isdigit, line)):
         colon, stated = labelled.groups()
@@ -739,8 +774,8 @@ def _parse_loose(text: str) -> datetime | None:
     # changed) should not pay for loading dateutil's parser.
     from dateutil import parser as dateparser
 
-    text = _GMT_OFFSET.sub(_as_offset, text)
-    dayfirst = bool(_DAY_FIRST_NUMERIC.match(text))
+    text = _WEEKDAY.sub(" ", _GMT_OFFSET.sub(_as_offset, text))
+    dayfirst = bool(_DAY_FIRST_NUMERIC.search(text))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

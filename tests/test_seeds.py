@@ -22,6 +22,7 @@ from feedpub.seeds import (
     parse_seed,
     read_seed,
     seed_key,
+    skim_seed,
     summarize,
 )
 
@@ -535,3 +536,68 @@ def test_generated_seeds_match_their_manifest(tmp_path):
     got = {name: as_record(read_seed(folder / name, root=folder)) for name in manifest}
     mismatches = {name: got[name] for name in manifest if got[name] != expected_record(manifest[name])}
     assert mismatches == {}
+
+
+# --- messy scrapes (found by a review of the reader) ------------------------------------------------
+
+BODY_TWO = "A strong earthquake struck the coast on Tuesday, officials said.\n\nNo damage was reported./VOA\n"
+PARAGRAPHS_TWO = ("A strong earthquake struck the coast on Tuesday, officials said.", "No damage was reported.")
+
+
+@pytest.mark.parametrize(
+    "text, category, title, agency, publisher",
+    [
+        # invisible characters hide nothing: a zero-width space after the header, a second BOM, a
+        # line of zero-width spaces between blocks, zero-width spaces after the credit and the chrome
+        ("Flash News\u200b\n\nReuters: Quake hits coast\n\n" + BODY_TWO, "flash", "Quake hits coast", "Reuters", "VOA"),
+        ("\ufeff\ufeffFlash News\n\nReuters: Quake hits coast\n\n" + BODY_TWO, "flash", "Quake hits coast", "Reuters", "VOA"),
+        ("World\n\u200b\nReuters: Quake hits coast\n\u200b\n" + BODY_TWO, "world", "Quake hits coast", "Reuters", "VOA"),
+        ("World\n\nReuters: Quake hits coast\n\n" + BODY_TWO.replace("VOA\n", "VOA\u200b\n\nRead more\u200b\n\nOther story\n"),
+         "world", "Quake hits coast", "Reuters", "VOA"),
+        # a share bar under the headline is not the end of the article
+        ("World\n\nReuters: Quake hits coast\n\nShare this:\n\n" + BODY_TWO, "world", "Quake hits coast", "Reuters", "VOA"),
+        # chrome lines however they end: "Share this", "Read more »", "Related articles:"
+        ("World\n\nReuters: Quake hits coast\n\n" + BODY_TWO + "\nShare this\n\nFacebook\n\nTwitter\n",
+         "world", "Quake hits coast", "Reuters", "VOA"),
+        ("World\n\nReuters: Quake hits coast\n\n" + BODY_TWO + "\nRead more \u00bb\n\nOther story\n",
+         "world", "Quake hits coast", "Reuters", "VOA"),
+        ("World\n\nReuters: Quake hits coast\n\n" + BODY_TWO + "\nRelated articles:\nOne\nTwo\n",
+         "world", "Quake hits coast", "Reuters", "VOA"),
+        # a date line under a short first block: that block is the headline, not a section header
+        ("Quake hits coast\n\nDate: 2024-05-24 10:15 UTC\n\n" + BODY_TWO, None, "Quake hits coast", None, "VOA"),
+    ],
+)
+def test_messy_scrapes_read_as_the_article(text, category, title, agency, publisher):
+    seed = parse_text(text)
+    assert (seed.category, seed.title, seed.agency, seed.publisher) == (category, title, agency, publisher)
+    assert seed.paragraphs == PARAGRAPHS_TWO
+    facts = skim_seed(text.encode("utf-8"), path="001_abc.txt")
+    assert (facts.category, facts.date, facts.warnings) == (seed.category, seed.date, seed.warnings)
+
+
+def test_a_long_first_paragraph_ending_in_a_quote_is_no_headline():
+    first = ('Pope Francis, the first Latin American pontiff, died on Monday at the age of 88, the '
+             'Vatican said: "He returned to the house of the Father."')
+    seed = parse_text(f"Pope Francis dies\n\n{first}\n\nMourners gathered in St Peter's Square.\n")
+    assert (seed.category, seed.title, seed.paragraphs[0]) == (None, "Pope Francis dies", first)
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("Published 24/05/2024 09:30 | Updated 24/05/2024 11:00", datetime(2024, 5, 24, 9, 30, tzinfo=UTC)),
+        ("May 24, 2024 | 9:30 AM", datetime(2024, 5, 24, 9, 30, tzinfo=UTC)),
+        ("Published 09:30, 03/04/2025", datetime(2025, 4, 3, 9, 30, tzinfo=UTC)),  # day first wherever it stands
+        ("Published Thu 03/04/2025 09:30", datetime(2025, 4, 3, 9, 30, tzinfo=UTC)),
+        ("Date: Friday, March 2025", None),  # no day: not one made up from the weekday
+    ],
+)
+def test_messy_date_lines(line, expected):
+    seed = parse_text(f"World\n\nReuters: Quake hits coast\n\n{line}\n\n{BODY_TWO}")
+    assert (seed.date, seed.paragraphs) == (expected, PARAGRAPHS_TWO)
+
+
+@pytest.mark.parametrize("dateline", ["KYIV, Ukraine, March 3, 2025 (AP) \u2014", "SPRINGFIELD, Ill., March 3, 2025 (AP) -"])
+def test_a_dateline_naming_the_state_or_country_before_the_date_dates_the_document(dateline):
+    seed = parse_text(f"World\n\nStorm hits\n\n{dateline} A storm hit on Monday.\n\nMore.\n")
+    assert (seed.agency, seed.date) == ("AP", datetime(2025, 3, 3, tzinfo=UTC))
