@@ -25,7 +25,7 @@ import re
 import stat
 import warnings
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from pathlib import Path
 
@@ -129,6 +129,9 @@ _ZONE_HOURS = {
     "BST": 1, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3, "MSK": 3, "JST": 9, "KST": 9,
     "HKT": 8, "SGT": 8, "AEST": 10, "AEDT": 11,
 }
+# "9:30 a.m. ET": US news states the zone without saying whether daylight saving is on; the
+# date says it.
+_US_ZONES = {"ET": "America/New_York", "CT": "America/Chicago", "MT": "America/Denver", "PT": "America/Los_Angeles"}
 # Two different fallbacks: a field the text does not state comes out different in the two
 # parses, which is how an incomplete date ("Aug 14", "May 2025") is recognised.
 _DEFAULT_A = datetime(2000, 1, 1)
@@ -793,11 +796,25 @@ def _as_offset(match: re.Match[str]) -> str:
     return f"{sign}{int(hours):02d}:{minutes or '00'}"
 
 
-def _zone(name: str | None, offset: int | None) -> timezone | None:
+def _zone(name: str | None, offset: int | None) -> tzinfo | None:
     if offset is not None:
         return timezone(timedelta(seconds=offset))
-    hours = _ZONE_HOURS.get((name or "").upper())
-    return timezone(timedelta(hours=hours)) if hours is not None else None
+    name = (name or "").upper()
+    hours = _ZONE_HOURS.get(name)
+    if hours is not None:
+        return timezone(timedelta(hours=hours))
+    return _named_zone(_US_ZONES[name]) if name in _US_ZONES else None
+
+
+@lru_cache(maxsize=8)
+def _named_zone(key: str) -> tzinfo | None:
+    """An IANA zone from the system's database (None where it has none: read as UTC, as before)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
 
 
 def _with_fixed_zone(date: datetime) -> datetime | None:

@@ -367,6 +367,10 @@ def test_lone_publisher_block_is_a_credit():
         ("Date: March 9, 2025 10:00 GMT+3", datetime(2025, 3, 9, 10, 0, tzinfo=timezone(timedelta(hours=3)))),
         ("Published 09/03/2025 10:00 UTC-5", datetime(2025, 3, 9, 10, 0, tzinfo=timezone(timedelta(hours=-5)))),
         ("Date: March 9, 2025 10:00gmt+3", datetime(2025, 3, 9, 10, 0, tzinfo=timezone(timedelta(hours=3)))),
+        # US zones without saying whether daylight saving is on: the date says it (the system's tz database)
+        ("Published May 24, 2024 9:30 a.m. ET", datetime(2024, 5, 24, 9, 30, tzinfo=timezone(timedelta(hours=-4)))),
+        ("Published January 24, 2024 9:30 a.m. ET", datetime(2024, 1, 24, 9, 30, tzinfo=timezone(timedelta(hours=-5)))),
+        ("Date: March 9, 2025 10:00 PT", datetime(2025, 3, 9, 10, 0, tzinfo=timezone(timedelta(hours=-7)))),
         ("Date: 9 March 2025 10:00 GMT+05:30", datetime(2025, 3, 9, 10, 0, tzinfo=timezone(timedelta(hours=5, minutes=30)))),
         # an offset with seconds cannot be written in a feed: the same instant in UTC
         ("Date: 2025-03-09T10:00:00+05:30:15", datetime(2025, 3, 9, 4, 29, 45, tzinfo=UTC)),
