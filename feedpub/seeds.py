@@ -808,7 +808,7 @@ def _zone(name: str | None, offset: int | None) -> tzinfo | None:
 
 @lru_cache(maxsize=8)
 def _named_zone(key: str) -> tzinfo | None:
-    """An IANA zone from the system's database (None where it has none: read as UTC, as before)."""
+    """An IANA zone from the system's database, else the tzdata package (None without either: UTC)."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
