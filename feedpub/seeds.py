@@ -687,12 +687,10 @@ def _read_dateline(paragraph: str, known: frozenset[str]) -> tuple[str | None, d
     if when and _HAS_YEAR.search(when):
         # A state or country may come before the date ("KYIV, Ukraine, March 3, 2025 (AP) -").
         parts = when.split(",")
-        for start in range(len(parts) - 1):
+        for start in range(len(parts)):
             date = _parse_date(",".join(parts[start:]))
             if date is not None:
                 break
-        else:
-            date = _parse_date(when)
     return (agency.strip() if agency else None), date
 
 
