@@ -2,8 +2,8 @@
 
 A build needs, for each of possibly 100,000 seeds, only what decides whether it makes a feed:
 key, sequence number, category, stated date, fingerprint (or the reason it is skipped). The
-cache beside the record keeps exactly that per file, with the file's size, mtime (ns) and
-inode, plus what the last build concluded: each feed's newest entries, the files it wrote, the
+cache beside the record keeps exactly that per file, with the file's size, mtime, inode and
+ctime, plus what the last build concluded: each feed's newest entries, the files it wrote, the
 skipped seeds. A rebuild stats every file; when nothing changed (same listing digest, no file
 modified within a couple of seconds of the last scan, the outputs as written) it is done. When
 something changed it re-reads only new, changed and "racy" files (modified so close to the last
@@ -34,7 +34,7 @@ from feedpub.record import new_line_json
 from feedpub.seeds import ANY_CASE_SUFFIXES, READ_AT, read_seed_at, read_seed_bytes, seed_key, skim_seed
 from feedpub.sorted_lines import find, splice_pieces
 
-CACHE_FORMAT = 6
+CACHE_FORMAT = 7
 RACY_NS = 2_000_000_000  # mtime this close to the previous scan: re-read, timestamps may be coarse
 PARALLEL_FROM = 2_000  # fewer files than this are read in-process: a pool costs more than it saves
 CHUNK = 500
@@ -53,6 +53,20 @@ LONG_NAME = f"file name too long: its page name (<key>.html) would pass {MAX_PAG
 # The cache's separators: a name holding one is kept out of the listing and the cache altogether
 # (Listing.odd) and reported with BAD_NAME by every build.
 _SEPARATOR = re.compile("[\t\n]")
+# What a listing keeps of each file, one after another: size, mtime (ns), inode, ctime (ns). ctime
+# because an edit followed by `touch -r` (or a tool that puts the old mtime back) keeps size, mtime
+# and inode, while ctime is set by the kernel alone, on every change: git's index trusts it so too.
+FIELDS = 4
+_MTIME = 1
+
+
+def stat_numbers(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+
+
+def stat_signature(st: os.stat_result) -> str:
+    """A seed file's signature in its cache line ("size:mtime_ns:ino:ctime_ns")."""
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
 
 
 @dataclass(slots=True)
@@ -60,7 +74,7 @@ class SeedInfo:
     """What the scan knows of one seed file. `skip` is the reason when it is not a seed."""
 
     name: str
-    signature: str  # "size:mtime_ns:ino"
+    signature: str  # stat_signature: "size:mtime_ns:ino:ctime_ns"
     key: str = ""
     seq: int = -1
     category: str = ""
@@ -90,14 +104,15 @@ def _flat(text: str) -> str:
 
 
 def signature(st: os.stat_result) -> str:
+    """A file feedpub wrote itself (an output, the record, the cache): no one sets its mtime back."""
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
 class Listing:
-    """The seed folder as one scan saw it: names and (size, mtime_ns, inode) triples, in directory
+    """The seed folder as one scan saw it: names and each file's FIELDS numbers, in directory
     order, held as a flat array: 100,000 files cost a few MB, not 100,000 stat objects."""
 
-    MISSING = (-1, -1, -1)  # stat failed: a dangling link, or the file vanished
+    MISSING = (-1,) * FIELDS  # stat failed: a dangling link, or the file vanished
 
     def __init__(self, names: list[str], numbers: array, odd: list[str] | None = None):
         self.names = names
@@ -121,20 +136,22 @@ class Listing:
         return h.hexdigest()
 
     def newest_mtime_ns(self) -> int:
-        return max(self.numbers[1::3], default=0)
+        return max(self.numbers[_MTIME::FIELDS], default=0)
 
     def mtime_span(self) -> tuple[int, int]:
         """`span`, worked out exactly when not known."""
         if self.span is None:
-            mtimes = self.numbers[1::3]
+            mtimes = self.numbers[_MTIME::FIELDS]
             self.span = (min(mtimes), max(mtimes)) if mtimes else (0, 0)
         return self.span
 
     def changes_since(self, before: "Listing", racy_from_ns: int) -> tuple[list[str], list[str]]:
         """Compare with the previous scan: (names of the files to read, names gone), both sorted.
 
-        To read: new files, files whose size, mtime or inode changed, files stat could not
-        see, and racy ones (modified at or after `racy_from_ns`). A folder lists its files in a
+        To read: new files, files whose size, mtime, inode or ctime changed, files stat could not
+        see, and racy ones (modified at or after `racy_from_ns`). Only the mtime makes a file racy:
+        ctime is there for an edit that put the old mtime back, which it misses only when that
+        edit falls in the clock tick of the change the last scan saw. A folder lists its files in a
         stable order, so once the few new and gone names are set aside the two listings line up
         and the numbers are compared in blocks, in C: the cost follows the change, not the folder.
 
@@ -164,14 +181,14 @@ class Listing:
             cur, old = self.numbers, before.numbers
             for i, name in enumerate(self.names):
                 j = where.get(name)
-                if j is None or cur[3 * i : 3 * i + 3] != old[3 * j : 3 * j + 3]:
+                if j is None or cur[FIELDS * i : FIELDS * i + FIELDS] != old[FIELDS * j : FIELDS * j + FIELDS]:
                     changed.add(i)
         span = before.span
         if span is not None and span[0] >= 0 and span[1] < racy_from_ns:
-            ours = [self.numbers[3 * i + 1] for i in changed]
+            ours = [self.numbers[FIELDS * i + _MTIME] for i in changed]
             self.span = (min([span[0], *ours]), max([span[1], *ours]))
         else:
-            mtimes = self.numbers[1::3]
+            mtimes = self.numbers[_MTIME::FIELDS]
             block, lows, highs = 1024, [], []
             for lo in range(0, len(mtimes), block):  # max and min of a block run in C; few blocks hold one
                 part = mtimes[lo : lo + block]
@@ -190,7 +207,7 @@ class Listing:
     def loads(cls, names: bytes, numbers: bytes) -> "Listing":
         listing = cls(names.decode("utf-8", "surrogateescape").split("\n") if names else [], array("q"))
         listing.numbers.frombytes(numbers)
-        if len(listing.numbers) != 3 * len(listing.names):
+        if len(listing.numbers) != FIELDS * len(listing.names):
             raise ValueError("listing sections disagree")
         return listing
 
@@ -200,7 +217,7 @@ def _stat_signature(path: str) -> str:
         st = os.stat(path)
     except OSError:
         return ":".join(map(str, Listing.MISSING))
-    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+    return stat_signature(st)
 
 
 def _common_ends(a: list[str], b: list[str]) -> tuple[int, int]:
@@ -225,18 +242,19 @@ def _without_numbers(numbers: array, positions: list[int]) -> array:
         return numbers
     out, start = array("q"), 0
     for p in positions:  # sorted
-        out.extend(numbers[3 * start : 3 * p])
+        out.extend(numbers[FIELDS * start : FIELDS * p])
         start = p + 1
-    out.extend(numbers[3 * start :])
+    out.extend(numbers[FIELDS * start :])
     return out
 
 
-def _differing(a: array, b: array, block: int = 3 * 512) -> list[int]:
-    """File indexes whose (size, mtime, inode) differ between two aligned arrays."""
+def _differing(a: array, b: array, block: int = FIELDS * 512) -> list[int]:
+    """File indexes whose numbers differ between two aligned arrays."""
     out = []
     for lo in range(0, len(a), block):
         if a[lo : lo + block] != b[lo : lo + block]:
-            out.extend(i for i in range(lo // 3, min(len(a), lo + block) // 3) if a[3 * i : 3 * i + 3] != b[3 * i : 3 * i + 3])
+            rows = range(lo // FIELDS, min(len(a), lo + block) // FIELDS)
+            out.extend(i for i in rows if a[FIELDS * i : FIELDS * i + FIELDS] != b[FIELDS * i : FIELDS * i + FIELDS])
     return out
 
 
@@ -252,7 +270,7 @@ def _nth_kept(k: int, removed: list[int]) -> int:
 
 
 def list_files(seeds_dir: Path, *, stat: bool = True) -> Listing:
-    """Every candidate seed file (not dotfiles; .txt and .md in any case) with its size, mtime and inode.
+    """Every candidate seed file (not dotfiles; .txt and .md in any case) with its stat_numbers.
 
     With `stat=False` only the names are listed (a cold build: reading every file fstats it
     anyway, see `read_chunk`), which spares 100,000 stat calls.
@@ -272,7 +290,7 @@ def list_files(seeds_dir: Path, *, stat: bool = True) -> Listing:
                 if stat:
                     try:
                         st = entry.stat()
-                        add_numbers((st.st_size, st.st_mtime_ns, st.st_ino))
+                        add_numbers((st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))  # stat_numbers, inline
                     except OSError:
                         add_numbers(Listing.MISSING)
                 add_name(name)
@@ -284,7 +302,7 @@ def list_files(seeds_dir: Path, *, stat: bool = True) -> Listing:
         keep = [i for i, name in enumerate(names) if not _SEPARATOR.search(name)]
         odd = sorted(set(names).difference(names[i] for i in keep))
         if stat:
-            numbers = array("q", [n for i in keep for n in numbers[3 * i : 3 * i + 3]])
+            numbers = array("q", [n for i in keep for n in numbers[FIELDS * i : FIELDS * i + FIELDS]])
         return Listing([names[i] for i in keep], numbers, odd)
     return Listing(names, numbers)
 
@@ -315,7 +333,7 @@ def read_info(seeds_dir: str, name: str, agencies: tuple[str, ...]) -> SeedInfo:
 
 def skim_info(name: str, path: str, data: bytes, st: os.stat_result, agencies: tuple[str, ...]) -> SeedInfo:
     """read_info's second half: the facts of a file read as `data`, fstat-ed as `st`."""
-    sig = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+    sig = stat_signature(st)
     try:
         facts = skim_seed(data, path=path, agencies=agencies)
     except SeedSkipped as e:
@@ -353,7 +371,7 @@ def info_line(info: SeedInfo, mint: Mint) -> str:
 
 
 def read_chunk(seeds_dir: str, agencies: tuple[str, ...], mint: Mint, names: list[str]) -> tuple[list[str], list[int]]:
-    """`read_line` for each file, and each file's size, mtime (ns) and inode one after another,
+    """`read_line` for each file, and each file's stat_numbers one after another,
     from the fstat of its read (or a stat, for a file that could not be opened): the unit of work
     of a reader process (feedpub.workers).
 
@@ -368,7 +386,7 @@ def read_chunk(seeds_dir: str, agencies: tuple[str, ...], mint: Mint, names: lis
             if got is not None:
                 data, st = got
                 line = info_line(skim_info(name, os.path.join(seeds_dir, name), data, st, agencies), mint)
-                numbers += (st.st_size, st.st_mtime_ns, st.st_ino)
+                numbers += stat_numbers(st)
             else:
                 line = read_line(seeds_dir, name, agencies, mint)
                 start = line.index("\t") + 1

@@ -64,7 +64,8 @@ class NoChanges:
 
 
 class PollingWaiter:
-    """Detects added, changed and removed seeds by comparing (name, size, mtime) every `interval`.
+    """Detects added, changed and removed seeds by comparing each file's name, size, mtime and
+    ctime every `interval` (ctime: an edit followed by `touch -r` keeps the rest).
 
     The fallback when watchdog is missing or cannot watch the folder (say, it does not exist yet).
     """
@@ -82,7 +83,7 @@ class PollingWaiter:
         self._clock, self._sleep = clock, sleep
         self._last = self.snapshot()
 
-    def snapshot(self) -> frozenset[tuple[str, int, int]]:
+    def snapshot(self) -> frozenset[tuple[str, int, int, int]]:
         """What the folder holds now; a missing or unreadable folder holds nothing."""
         try:
             with os.scandir(self.folder) as entries:
@@ -106,12 +107,12 @@ class PollingWaiter:
         pass
 
 
-def _stat_key(entry: os.DirEntry) -> tuple[str, int, int]:
+def _stat_key(entry: os.DirEntry) -> tuple[str, int, int, int]:
     try:
         st = entry.stat()
-        return (entry.name, st.st_size, st.st_mtime_ns)
+        return (entry.name, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     except OSError:  # removed or a dangling symlink: its name still counts
-        return (entry.name, -1, -1)
+        return (entry.name, -1, -1, -1)
 
 
 class WatchdogWaiter:

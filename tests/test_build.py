@@ -349,6 +349,25 @@ def test_same_size_edit_within_the_same_second_is_picked_up(project):
     assert "Story BBBB" in (project.out / "latest.xml").read_text()
 
 
+def test_an_edit_that_puts_the_old_mtime_back_is_picked_up(project):
+    """A rewrite followed by `touch -r` (or a tool restoring mtimes) keeps size, mtime and inode,
+    long after the last scan: ctime, which only the kernel sets, still moves."""
+    project.add("000_old.txt", seed_text("An older story"))
+    path = project.add("001_k.txt", seed_text("Story AAAA"))  # mtime a day before CLOCK: never racy
+    project.build()
+    before = path.stat()
+    with open(path, "r+b") as f:  # in place: the inode stays
+        f.write(seed_text("Story BBBB").encode())
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
+    report = project.build(now=CLOCK + timedelta(minutes=1))
+    assert report.reread == 1
+    entries = {e.title: e for e in feedparser.parse((project.out / "latest.atom").read_bytes()).entries}
+    assert "Story BBBB" in entries and "Story AAAA" not in entries
+    assert entries["Story BBBB"].updated != entries["Story BBBB"].published  # an edit, dated as one
+
+
 def test_one_and_two_workers_give_the_same_bytes(project, tmp_path):
     from feedpub import scan
 
@@ -480,7 +499,7 @@ def test_incremental_builds_equal_full_builds_through_random_changes(project, tm
         assert cached_lines(full) == cached_lines(project), f"step {step}: {op}"
         # The header's mtime span, which lets the next scan skip a look at every mtime, holds them all.
         header, listed, _ = CacheFile.read_all(cache_path_for(project.record))
-        mtimes = listed.numbers[1::3]
+        mtimes = listed.numbers[1 :: scan.FIELDS]
         assert not mtimes or header.mtimes[0] <= min(mtimes) <= max(mtimes) <= header.mtimes[1], f"step {step}: {op}"
         deltas += scan.delta_path(cache_path_for(project.record)).exists()
     assert (deltas == 0) == (delta == "never"), deltas

@@ -18,10 +18,11 @@ from feedpub.scan import CacheFile, Listing, delta_path, list_files, read_info
 RACY_FROM = 1_000
 
 
-def listing(files: list[tuple[str, tuple[int, int, int]]]) -> Listing:
+def listing(files: list[tuple[str, tuple[int, int, int, int]]]) -> Listing:
+    """A listing of (name, (size, mtime, inode, ctime)) pairs."""
     numbers = array("q")
-    for _, triple in files:
-        numbers.extend(triple)
+    for _, stats in files:
+        numbers.extend(stats)
     return Listing([name for name, _ in files], numbers)
 
 
@@ -29,14 +30,21 @@ def oracle(now: list, before: list) -> tuple[list, list]:
     """What must be read (new, changed, unseen or racy files) and what is gone, by brute force."""
     old = dict(before)
     to_read = sorted(
-        name for name, triple in now if old.get(name) != triple or triple[1] >= RACY_FROM or triple[1] < 0
+        name for name, stats in now
+        if old.get(name) != stats or stats[1] >= RACY_FROM or stats[1] < 0
     )
     names = {name for name, _ in now}
     return to_read, sorted(name for name, _ in before if name not in names)
 
 
-TRIPLE = st.tuples(st.integers(1, 3), st.integers(0, 900), st.integers(1, 3)) | st.just((-1, -1, -1)) \
-    | st.tuples(st.integers(1, 3), st.integers(RACY_FROM, RACY_FROM + 5), st.integers(1, 3))
+# A file's numbers: settled, missing, racy (a recent mtime) or only its ctime recent (`touch -r`).
+SMALL, SETTLED, RECENT = st.integers(1, 3), st.integers(0, 900), st.integers(RACY_FROM, RACY_FROM + 5)
+STATS = (
+    st.tuples(SMALL, SETTLED, SMALL, SETTLED)
+    | st.just((-1, -1, -1, -1))
+    | st.tuples(SMALL, RECENT, SMALL, RECENT)
+    | st.tuples(SMALL, SETTLED, SMALL, RECENT)
+)
 
 
 @st.composite
@@ -44,13 +52,13 @@ def two_scans(draw) -> tuple[list, list]:
     """A folder listing, and the listing of the same folder later: files added and removed at any
     place, some touched, and now and then the directory order shuffled."""
     names = draw(st.lists(st.text("abcdef", min_size=1, max_size=4), unique=True, max_size=40))
-    before = [(name, draw(TRIPLE)) for name in names]
+    before = [(name, draw(STATS)) for name in names]
     now = [item for item in before if not draw(st.booleans()) or draw(st.booleans())]
     for name in draw(st.lists(st.text("ghij", min_size=1, max_size=3), unique=True, max_size=5)):
-        now.insert(draw(st.integers(0, len(now))), (name, draw(TRIPLE)))
+        now.insert(draw(st.integers(0, len(now))), (name, draw(STATS)))
     for i in draw(st.lists(st.integers(0, max(len(now) - 1, 0)), max_size=4)):
         if now:
-            now[i] = (now[i][0], draw(TRIPLE))
+            now[i] = (now[i][0], draw(STATS))
     if draw(st.integers(0, 9)) == 0:
         now = draw(st.permutations(now))
     return now, before
@@ -70,19 +78,19 @@ def test_the_span_of_the_last_listing_changes_nothing_found(scans, looser_below,
     look through every mtime, and must find the same; the new span holds every new mtime."""
     now, before = scans
     last = listing(before)
-    mtimes = [triple[1] for _, triple in before] or [0]
+    mtimes = [stats[1] for _, stats in before] or [0]
     last.span = (min(mtimes) - looser_below, max(mtimes) + looser_above)
     current = listing(now)
     assert current.changes_since(last, RACY_FROM) == oracle(now, before)
     low, high = current.span
-    assert all(low <= triple[1] <= high for _, triple in now)
+    assert all(low <= stats[1] <= high for _, stats in now)
 
 
 def test_a_span_that_shows_nothing_racy_spares_the_look_through_every_mtime():
     """Skipping the look keeps the last span (widened by the changed files); looking finds the
     exact one: which of the two came back tells which way the scan went."""
-    before = [(f"{i:06d}.txt", (10, 100 + i, i)) for i in range(5000)]
-    now = before[:2500] + [("new.txt", (5, 7, 9))] + before[2500:]
+    before = [(f"{i:06d}.txt", (10, 100 + i, i, 100 + i)) for i in range(5000)]
+    now = before[:2500] + [("new.txt", (5, 7, 9, 7))] + before[2500:]
     last = listing(before)
     last.span = (50, 6000)  # loose, nothing racy below 10**9, nothing missing
     current = listing(now)
@@ -94,10 +102,11 @@ def test_a_span_that_shows_nothing_racy_spares_the_look_through_every_mtime():
 
 
 def test_a_name_added_in_the_middle_of_a_large_folder():
-    before = [(f"{i:06d}.txt", (10, i, i)) for i in range(5000)]
-    now = before[:2500] + [("new.txt", (5, 7, 9))] + before[2500:]
-    now[4000] = (now[4000][0], (11, 4000, 4000))
-    assert listing(now).changes_since(listing(before), 10**9) == (["003999.txt", "new.txt"], [])
+    before = [(f"{i:06d}.txt", (10, i, i, i)) for i in range(5000)]
+    now = before[:2500] + [("new.txt", (5, 7, 9, 7))] + before[2500:]
+    now[4000] = (now[4000][0], (11, 4000, 4000, 4000))
+    now[4500] = (now[4500][0], (10, 4499, 4499, 4600))  # rewritten, then `touch -r`: only ctime moved
+    assert listing(now).changes_since(listing(before), 10**9) == (["003999.txt", "004499.txt", "new.txt"], [])
 
 
 def test_a_cold_build_lists_what_a_stat_of_every_file_lists(project: Project):
@@ -119,7 +128,7 @@ def test_a_cold_build_lists_what_a_stat_of_every_file_lists(project: Project):
     _, cached, _ = CacheFile.read_all(cache_path_for(project.record))
     listed = list_files(project.seeds)
     assert (cached.names, cached.numbers.tolist()) == (listed.names, listed.numbers.tolist())
-    assert listed.numbers.tolist().count(-1) == 3  # the dangling link's numbers
+    assert listed.numbers.tolist().count(-1) == 4  # the dangling link's numbers
     assert build(project.settings(), now=CLOCK, workers=1).reread == 0
 
 

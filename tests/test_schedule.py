@@ -274,6 +274,11 @@ def test_polling_waiter_sees_added_changed_and_removed_seeds(tmp_path):
     assert waiter.wait(5) is True
     (tmp_path / "a.txt").write_text("one!")
     assert waiter.wait(5) is True
+    before = (tmp_path / "a.txt").stat()
+    time.sleep(0.05)  # past the kernel's timestamp tick (a few ms): the rewrite gets a new ctime
+    (tmp_path / "a.txt").write_text("two!")
+    os.utime(tmp_path / "a.txt", ns=(before.st_atime_ns, before.st_mtime_ns))  # `touch -r`: same size and mtime
+    assert waiter.wait(5) is True
     (tmp_path / "b.txt").unlink()
     assert waiter.wait(5) is True
     assert waiter.wait(2) is False

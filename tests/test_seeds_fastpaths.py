@@ -277,4 +277,4 @@ def test_a_chunk_read_the_short_way_gives_read_lines_lines(folder):
         assert lines == [scan.read_line(root, name, ("Reuters",), mint) for name in names]
         for i, name in enumerate(names):
             sig = lines[i].split("\t")[1] or scan._stat_signature(os.path.join(root, name))
-            assert numbers[3 * i : 3 * i + 3] == [int(n) for n in sig.split(":")], name
+            assert numbers[scan.FIELDS * i : scan.FIELDS * (i + 1)] == [int(n) for n in sig.split(":")], name
