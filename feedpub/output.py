@@ -54,6 +54,8 @@ class Staging:
                 for part in [data] if isinstance(data, (bytes, bytearray)) else data:
                     f.write(part)
                 f.flush()
+                if compare:
+                    _after_the_second_of(target, temp)
                 if durable:
                     os.fsync(f.fileno())
         except OSError as e:
@@ -97,6 +99,21 @@ class Staging:
             except OSError:
                 pass
         self.staged = []
+
+
+def _after_the_second_of(target: Path, temp: Path) -> None:
+    """Give the new version of `target` (written to `temp`) an mtime in a later whole second than the
+    version it replaces. HTTP's Last-Modified, and the ETag nginx makes of it and the size, count
+    whole seconds: a feed rewritten within the second of its last version, at the same size,
+    would look unchanged to a client holding that version, which would be told 304 until the
+    next change. The new mtime is at most a second ahead of the clock."""
+    try:
+        old = os.stat(target).st_mtime_ns // 1_000_000_000
+    except OSError:
+        return  # no previous version
+    st = os.stat(temp)
+    if st.st_mtime_ns // 1_000_000_000 <= old:
+        os.utime(temp, ns=(st.st_atime_ns, (old + 1) * 1_000_000_000))
 
 
 def _keep_previous(target: Path, number: int) -> Path | None | bool:

@@ -368,6 +368,22 @@ def test_an_edit_that_puts_the_old_mtime_back_is_picked_up(project):
     assert entries["Story BBBB"].updated != entries["Story BBBB"].published  # an edit, dated as one
 
 
+def test_a_file_rewritten_within_the_second_of_its_last_version_gets_a_later_second(project):
+    """Last-Modified (and nginx's ETag, made of it and the size) counts whole seconds: a new version
+    must not share its second with the version a client may hold, or the client is told 304."""
+    import time
+
+    project.add("001_k.txt", seed_text("Story AAAA"))
+    project.build()
+    feed = project.out / "latest.xml"
+    last = int(time.time()) + 30  # the last version's second, made later than this build's clock
+    os.utime(feed, (last, last))
+    project.add("001_k.txt", seed_text("Story BBBB"))
+    project.build(now=CLOCK + timedelta(minutes=1))
+    assert "Story BBBB" in feed.read_text()
+    assert feed.stat().st_mtime_ns // 10**9 == last + 1
+
+
 def test_one_and_two_workers_give_the_same_bytes(project, tmp_path):
     from feedpub import scan
 
