@@ -99,6 +99,7 @@ _AGENCY_PREFIX = re.compile(r"([^:]{1,40}?)\s*:\s+(?=\S)")
 _CHROME_LINES = frozenset({"latest news", "read more", "related articles", "share this"})
 _CHROME_TRAIL = " \t:»›>→…"  # "Share this:", "Read more »", "Related articles:" are the same lines
 _CLOSING = "\"'”’»)]"  # what may follow a sentence's full stop
+_ABBREVIATION_END = re.compile(r"(?:\b(?:[A-Z]\.){2,}|\b(?:Inc|Jr|Sr|Co|Corp|Ltd|St)\.)$")
 _LONGEST_CHROME_LINE = 40  # a longer single-line block cannot be a chrome line
 _HEADER_FORBIDDEN = re.compile(r"[:.!?;,\"“”«»()\[\]/|]")
 # "/VOA" after the last sentence's punctuation (glued or after one space): not "50/50." or "AC/DC".
@@ -109,7 +110,7 @@ _LONE_CREDIT = re.compile(r"/([A-Z]{2,6})")
 _LABELLED_DATE = re.compile(r"(?:dated|date|published|posted)\b(?:\s+on\b)?\s*(:?)\s*(\S.*)", re.IGNORECASE)
 _BARE_DATE = re.compile(r"[\w ,.:/+\-]{6,60}")
 _HAS_YEAR = re.compile(r"(?<!\d)(?:1[89]|2\d)\d\d(?!\d)")
-_DAY_FIRST_NUMERIC = re.compile(r"\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b")
+_DAY_FIRST_NUMERIC = re.compile(r"(?<!\d)\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b")  # not year first: 2024/05/06
 _UTC_SUFFIX = re.compile(r"\s*(?:UTC|GMT|Z)$")
 # "GMT+3" means three hours ahead of GMT, but dateutil reads it the POSIX way (three behind).
 _GMT_OFFSET = re.compile(r"(?<![A-Za-z])(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d\d))?\b", re.IGNORECASE)
@@ -536,8 +537,10 @@ def _take_header(
     # taking it as a header would leave no body (unless it says "News" or an agency headline
     # follows: then the file really is a header and a headline, and is skipped for no body).
     second = _squash(blocks[1])
-    if second.casefold() == name.casefold() or _looks_like_paragraph(second) or _date_line(second, [])[0]:
+    if second.casefold() == name.casefold() or _date_line(second, [])[0]:
         return None, blocks  # a date line follows a headline, not a section header
+    if _looks_like_paragraph(second) and not _marked_as_headline(second, blocks[2:3]):
+        return None, blocks
     if len(blocks) == 2 and not (
         name.casefold().endswith("news") or _split_agency(_squash(blocks[1]), known)[0]
     ):
@@ -548,10 +551,25 @@ def _take_header(
     return lowered, blocks[1:]
 
 
+def _marked_as_headline(block: str, after: list[str]) -> bool:
+    """Whether the block after `block` marks it as a headline, however long: its copy (the scrape
+    repeats headlines) or a date line."""
+    if not after:
+        return False
+    below = _squash(after[0])
+    return below.casefold() == block.casefold() or _date_line(below, [])[0]
+
+
 def _looks_like_paragraph(text: str) -> bool:
-    # Headlines are short and seldom end with a full stop; a block that is long, or a long
-    # sentence, cannot be the headline under a header.
-    return len(text) > 300 or (len(text) > 80 and text.rstrip(_CLOSING).endswith(".")) or _dateline(text) is not None
+    # Headlines are short and seldom end with a full stop (but may end with "U.S." or "Inc."): a
+    # block that is long, or a sentence of four words or more, is not the headline under a header
+    # (unless the blocks after it mark it as one: _marked_as_headline).
+    if len(text) > 300 or _dateline(text) is not None:
+        return True
+    sentence = text.rstrip(_CLOSING)
+    if not sentence.endswith(".") or _ABBREVIATION_END.search(sentence):
+        return False
+    return len(text) > 80 or sentence.count(" ") >= 3
 
 
 def _looks_like_header(block: str) -> bool:

@@ -293,6 +293,32 @@ def test_short_headline_without_header_is_not_taken_for_a_header():
     assert (seed.category, seed.title, seed.paragraphs) == (None, "Markets rally", ("Stocks rose.", "More."))
 
 
+@pytest.mark.parametrize(
+    "text, category, title, paragraphs",
+    [
+        # No header: a short headline over a short lead sentence.
+        ("Earthquake hits Japan\n\nA strong quake struck northern Japan on Tuesday.\n\nNo tsunami warning.\n",
+         None, "Earthquake hits Japan", ("A strong quake struck northern Japan on Tuesday.", "No tsunami warning.")),
+        ("Markets tumble\n\nStocks fell sharply on Monday.\n\nInvestors fled.\n",
+         None, "Markets tumble", ("Stocks fell sharply on Monday.", "Investors fled.")),
+        # A header over a headline that ends like a sentence: short, or an abbreviation, or marked by
+        # the date line or the copy under it however long it is.
+        ("Business\n\nTalks stall, says U.S.\n\nNegotiators left.\n", "business", "Talks stall, says U.S.", ("Negotiators left.",)),
+        ("Business\n\nTrade talks stall again as China hits back at sweeping new tariffs imposed by the U.S. and E.U.\n\n"
+         "Date: 2025-02-04 11:00 UTC\n\nNegotiators left Geneva without a deal.\n",
+         "business", "Trade talks stall again as China hits back at sweeping new tariffs imposed by the U.S. and E.U.",
+         ("Negotiators left Geneva without a deal.",)),
+        (f"Flash News\n\nReuters: {'Long ' * 70}headline.\n\nReuters: {'Long ' * 70}headline.\n\nThe body.\n",
+         "flash", f"{'Long ' * 70}headline.", ("The body.",)),
+    ],
+)
+def test_header_or_headline_when_the_block_below_reads_like_a_sentence(text, category, title, paragraphs):
+    seed = parse_text(text)
+    assert (seed.category, seed.title, seed.paragraphs) == (category, title, paragraphs)
+    facts = skim_seed(text.encode("utf-8"), path="001_abc.txt")
+    assert (facts.category, facts.date) == (seed.category, seed.date)
+
+
 def test_long_first_line_is_a_headline_not_a_header():
     seed = parse_text("Putin wants ceasefire now\n\nBody one.\n\nBody two.\n")
     assert seed.category is None
@@ -594,6 +620,8 @@ def test_a_long_first_paragraph_ending_in_a_quote_is_no_headline():
         ("Published 09:30, 03/04/2025", datetime(2025, 4, 3, 9, 30, tzinfo=UTC)),  # day first wherever it stands
         ("Published Thu 03/04/2025 09:30", datetime(2025, 4, 3, 9, 30, tzinfo=UTC)),
         ("Date: Friday, March 2025", None),  # no day: not one made up from the weekday
+        ("Date: 2024/05/06 10:00", datetime(2024, 5, 6, 10, 0, tzinfo=UTC)),  # year first: never year-day-month
+        ("Published 2024.05.06", datetime(2024, 5, 6, tzinfo=UTC)),
     ],
 )
 def test_messy_date_lines(line, expected):
