@@ -238,7 +238,13 @@ def _build(
         if not listing:
             report.notices.append(f"{settings.seeds_dir}: no seeds to publish; the feeds are written empty")
         plan = plan_partial(header, digests, state, record, settings)
-        outputs = render_outputs(settings, record, state, now, report, plan)
+        lines = (lambda: state.infos) if state.replace_all else changes.every_line
+        every_page = header.rendering != digests.rendering  # other settings or code, or not known
+
+        def kept(paged: set[str]) -> dict[str, str]:
+            return kept_pages(record, settings, lines, every_page, paged)
+
+        outputs = render_outputs(settings, record, state, now, report, plan, kept)
         if record.minted and settings.local_authority():
             ids = f"{record.minted} new id{'s' if record.minted > 1 else ''}"
             report.notices.append(
@@ -499,21 +505,49 @@ def plan_partial(header: CacheHeader, digests: Digests, state: State, record: Re
     return Plan(feeds, redo, last_shown, set(header.outputs))
 
 
+def kept_pages(
+    record: Record, settings: Settings, lines: Callable[[], Iterable[str]], every: bool, paged: set[str]
+) -> dict[str, str]:
+    """The pages of entries that left the feeds which a full render makes again, as key -> the
+    seed file that speaks for it: each one whose seed is still there when the last build
+    rendered with other settings or code, or it is not known (`every`); else only those missing
+    from the output folder (a fresh folder, `--out` somewhere new, a page deleted). Old links
+    keep working, and say what the site says now."""
+    keys = record.listed_keys().difference(paged)
+    if not every:
+        keys = {key for key in keys if not (settings.out_dir / settings.item_path(key)).is_file()}
+    if not keys:
+        return {}
+    speaker: dict[str, tuple[int, str]] = {}  # the highest sequence wins a key, as in the feeds
+    for line in lines():
+        name, _, key, seq, _, _, _, _, skip, _, _ = line.split("\t")
+        if key in keys and not skip and (int(seq), name) > speaker.get(key, (-2, "")):
+            speaker[key] = (int(seq), name)
+    return {key: name for key, (_, name) in speaker.items()}
+
+
 def render_outputs(
-    settings: Settings, record: Record, state: State, now: datetime, report: BuildReport, plan: Plan | None = None
+    settings: Settings,
+    record: Record,
+    state: State,
+    now: datetime,
+    report: BuildReport,
+    plan: Plan | None = None,
+    kept: Callable[[set[str]], dict[str, str]] | None = None,
 ) -> list[tuple[str, bytes | None]]:
     """Every output file as (name relative to the output folder, bytes), pages first; with a
     plan, the outputs it keeps come with None instead of bytes (same names, same order).
 
     Only the seeds that are shown (or whose listed page must follow an edit) are read in full,
-    and with a plan only those some rendered output needs.
+    and with a plan only those some rendered output needs. Without one, `kept` names the pages
+    of entries that left the feeds to render too (see kept_pages).
     """
     shown = {row[2]: row[3] for rows in state.top.values() for row in rows}
     for key in sorted(shown):
         if plan is None or (key, shown[key]) not in plan.last_shown:  # the others are marked already
             record.mark_listed(key)
     # Pages of entries that left the feeds stay on disk so old links keep working; they are
-    # re-rendered only when their text changes.
+    # re-rendered when their text changes, and in a full render when missing or out of date.
     paged = dict(shown)
     for key, name in state.changed.items():
         if key not in paged and record.get(key).listed:
@@ -533,6 +567,8 @@ def render_outputs(
         if None in loaded.values():
             plan = None  # a shown seed broke or vanished since the scan: do what a full build does
     if plan is None:
+        if kept is not None:
+            paged.update(kept(set(paged)))
         pages, feeds, index = set(paged), {spec.name for spec in settings.feeds}, True
         load(paged)
     entries = {key: entry for key, entry in sorted(loaded.items()) if entry is not None}

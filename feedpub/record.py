@@ -133,6 +133,7 @@ def new_line_json(key: str, fingerprint: str, mtime: float, now: float, authorit
 
 
 _KEY_PREFIX = b'{"key": "'
+_LISTED_END = b'"listed": true}'  # how RecordLine.to_json ends the line of a listed entry
 _FEED_PREFIX = b'{"feed": '
 
 
@@ -248,6 +249,23 @@ class Record:
         """Every key, sorted (parses the whole record: for tools and tests, not builds)."""
         found = {_key_of(line) for line in self._data[self._start :].split(b"\n") if line}
         return sorted(found | set(self._dirty))
+
+    def listed_keys(self) -> set[str]:
+        """The keys of entries that have appeared in a feed (their pages are kept for good), found by
+        the end of their lines: a record is canonical once loaded (see `_check_and_adopt`)."""
+        found: set[str] = set()
+        data, start, mark = self._data, self._start, _LISTED_END + b"\n"
+        pos = data.find(mark, start)
+        while pos >= 0:
+            begin = max(data.rfind(b"\n", start, pos) + 1, start)
+            found.add(_key_of(data[begin : pos + len(_LISTED_END)]))
+            pos = data.find(mark, pos + len(mark))
+        for key, raw in self._dirty.items():
+            if raw.endswith(_LISTED_END):
+                found.add(key)
+            else:
+                found.discard(key)
+        return found
 
     def get(self, key: str) -> RecordLine | None:
         """The line for a key (parsed each time: a cold build meets 100,000 keys, once each)."""

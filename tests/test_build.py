@@ -162,6 +162,28 @@ def test_pages_stay_for_entries_that_dropped_out_of_every_feed(project):
     assert (project.out / "items/new.html").is_file()
 
 
+@pytest.mark.parametrize("cache", ["kept", "deleted"])
+def test_pages_of_entries_that_left_the_feeds_follow_to_a_new_output_folder_and_new_settings(project, cache):
+    """A fresh output folder (a CI job building into a clean _site/) gets the pages of every entry
+    that ever made a feed, not only of those shown; a new base_url reaches those pages too."""
+    project.config.write_text('[feeds.flash]\nlimit = 1\n[feeds.latest]\nlimit = 1\n[site]\nbase_url = "https://a.example/"\n')
+    project.add("001_old.txt", seed_text("Old"))
+    project.build()
+    project.add("002_new.txt", seed_text("New"))
+    project.build(now=CLOCK + timedelta(hours=1))
+    before = project.files()
+    assert {"items/old.html", "items/new.html"} <= set(before)
+    shutil.rmtree(project.out)
+    if cache == "deleted":
+        cache_path_for(project.record).unlink()
+    project.build(now=CLOCK + timedelta(hours=2))
+    assert project.files() == before
+    project.config.write_text(project.config.read_text().replace("https://a.example/", "https://b.example/news/"))
+    project.build(now=CLOCK + timedelta(hours=3))
+    page = (project.out / "items/old.html").read_text()
+    assert "https://a.example/" not in page and "https://b.example/news/items/old.html" in page
+
+
 def test_seeds_that_never_made_a_feed_get_no_page(project):
     project.config.write_text('[feeds.flash]\nlimit = 1\n[feeds.latest]\nlimit = 1\n')
     project.add("001_old.txt", seed_text("Old"))
