@@ -20,7 +20,7 @@ from feedpub.seeds import KNOWN_AGENCIES
 DEFAULT_BASE_URL = "http://localhost:8000/"
 CONFIG_NAME = "feedpub.toml"
 RECORD_NAME = "feedpub-record.jsonl"
-FEED_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+FEED_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")  # fullmatch: "$" would let a final line feed in
 
 # XML 1.0 forbids C0 controls but tab, LF and CR, lone surrogates and U+FFFE/U+FFFF: lxml refuses
 # to write them and a browser stops at them. DEL and the C1 controls are legal but never meant
@@ -235,8 +235,8 @@ def _from_table(data: Mapping[str, Any], source: str, root: Path) -> Settings:
 def _feeds(table: Mapping[str, Any], bad) -> tuple[FeedSpec, ...]:
     specs = {f.name: f for f in DEFAULT_FEEDS}
     for name, raw in table.items():
-        if not FEED_NAME_RE.match(name):
-            raise bad(f"feeds.{name}", "feed names are lower-case letters, digits, '-' and '_'")
+        if not FEED_NAME_RE.fullmatch(name):
+            raise bad(f"feeds.{name}", "feed names are 1 to 40 lower-case letters, digits, '-' and '_', starting with a letter or digit")
         raw = _table(raw, f"feeds.{name}", bad)
         unknown = sorted(set(raw) - {"title", "description", "limit", "categories"})
         if unknown:

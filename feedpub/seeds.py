@@ -418,7 +418,7 @@ def _decode(data: bytes, path: Path, notes: list[str]) -> tuple[str, bool]:
         raise SeedSkipped(path, TOO_LARGE)
     if not data:
         raise SeedSkipped(path, EMPTY)
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):  # UTF-16 either way, UTF-32 BE
         raise SeedSkipped(path, UTF16)  # every other byte a NUL: "binary" would say too little
     controls = _count_control_bytes(data)
     if b"\x00" in data or controls > len(data) * _BINARY_SHARE:

@@ -293,9 +293,10 @@ def test_seed_suffixes_in_any_case_and_a_utf_16_seed_get_what_they_ask_for(proje
     project.add("notes.Md", seed_text("Mixed case suffix"))
     project.add("002_k2.txt", seed_text("Saved as UTF-16").encode("utf-16"))
     project.add("003_k3.txtx", seed_text("Not a seed"))
+    project.add("004_k4.txt", seed_text("Saved as UTF-32, big-endian").encode("utf-32-be").join([b"\0\0\xfe\xff", b""]))
     report = project.build()
-    assert report.seeds == 3 and report.entries["latest"] == 2
-    assert [(os.path.basename(p), why) for p, why in report.skipped] == [("002_k2.txt", UTF16)]
+    assert report.seeds == 4 and report.entries["latest"] == 2
+    assert [(os.path.basename(p), why) for p, why in report.skipped] == [("002_k2.txt", UTF16), ("004_k4.txt", UTF16)]
     assert {"k1.html", "notes.html"} <= {p.name for p in (project.out / "items").iterdir()}
 
 
