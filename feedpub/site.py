@@ -8,6 +8,7 @@ from __future__ import annotations
 from html import escape
 from importlib.resources import files
 from typing import Sequence
+from urllib.parse import quote
 
 from feedpub.config import FeedSpec, Settings
 from feedpub.model import Entry
@@ -30,29 +31,50 @@ def human_date(entry: Entry) -> str:
     return f"{dt:%Y-%m-%d %H:%M} {zone}"
 
 
+def _time(entry: Entry) -> str:
+    """The published time as a <time> element; HTML allows at most three digits of a second."""
+    dt = entry.published
+    stamp = dt.isoformat(timespec="milliseconds" if dt.microsecond else "seconds")
+    return f'<time datetime="{escape(stamp)}">{escape(human_date(entry))}</time>'
+
+
+# Languages written right to left (primary subtags): the page's own words run that way.
+_RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ku", "ps", "sd", "syr", "ug", "ur", "yi"})
+
+
+def _html_open(settings: Settings) -> str:
+    """The <html> tag. Seed text carries dir="auto" wherever it appears: an Arabic headline on
+    an English site (or the reverse) runs its own way."""
+    language = settings.language
+    rtl = ' dir="rtl"' if language.split("-")[0].lower() in _RTL_LANGUAGES else ""
+    return f'<html lang="{escape(language)}"{rtl}>'
+
+
 def render_item_page(entry: Entry, settings: Settings) -> bytes:
-    """The entry's own page: headline, date, credit line and body, all escaped."""
+    """The entry's own page: headline, date, credit line and body, all escaped. Its links are
+    relative (but the canonical one), so the site works wherever it is served from."""
     seed = entry.seed
     credit = entry.credit
-    meta = f'<time datetime="{escape(entry.published.isoformat())}">{escape(human_date(entry))}</time>'
+    meta = _time(entry)
     if credit:
-        meta += f" · {escape(credit)}"
-    body = "\n".join(f"<p>{escape(p)}</p>" for p in seed.paragraphs)
-    category = f'<p class="meta">{escape(seed.category)}</p>\n' if seed.category else ""
+        meta += f' · <span dir="auto">{escape(credit)}</span>'
+    body = "\n".join(f'<p dir="auto">{escape(p)}</p>' for p in seed.paragraphs)
+    category = f'<p class="meta" dir="auto">{escape(seed.category)}</p>\n' if seed.category else ""
+    up = "../" * settings.item_path(seed.key).count("/")
     return (
         "<!DOCTYPE html>\n"
-        f'<html lang="{escape(settings.language)}">\n<head>\n<meta charset="utf-8">\n'
+        f"{_html_open(settings)}\n<head>\n<meta charset=\"utf-8\">\n"
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(seed.title)} · {escape(settings.site_title)}</title>\n"
         f'<link rel="canonical" href="{escape(entry.link)}">\n'
         f'<link rel="alternate" type="application/rss+xml" title="{escape(settings.site_title)}" '
-        f'href="{escape(settings.url("latest.xml"))}">\n'
+        f'href="{up}latest.xml">\n'
         f"<style>{_PAGE_CSS}</style>\n</head>\n<body>\n<article>\n"
-        f"{category}<h1>{escape(seed.title)}</h1>\n"
+        f'{category}<h1 dir="auto">{escape(seed.title)}</h1>\n'
         f'<p class="meta">{meta}</p>\n{body}\n'
-        + (f'<p class="credit">{escape(credit)}</p>\n' if credit else "")
+        + (f'<p class="credit" dir="auto">{escape(credit)}</p>\n' if credit else "")
         + "</article>\n"
-        f'<footer><a href="{escape(settings.url(""))}">{escape(settings.site_title)}</a></footer>\n'
+        f'<footer><a href="{up or "./"}">{escape(settings.site_title)}</a></footer>\n'
         "</body>\n</html>\n"
     ).encode("utf-8")
 
@@ -89,7 +111,7 @@ def render_index(feeds: Sequence[tuple[FeedSpec, Sequence[Entry]]], settings: Se
     for spec, _ in feeds:
         links = []
         for suffix, media_type, label in FEED_FORMATS:
-            href = escape(settings.url(f"{spec.name}.{suffix}"))
+            href = escape(f"{spec.name}.{suffix}")  # relative: the site works wherever it is served from
             discovery.append(
                 f'<link rel="alternate" type="{media_type}" title="{escape(spec.title)} ({label})" href="{href}">'
             )
@@ -99,14 +121,14 @@ def render_index(feeds: Sequence[tuple[FeedSpec, Sequence[Entry]]], settings: Se
             f'<span class="formats">{" ".join(links)}</span></li>'
         )
     chosen = headline_feed(feeds)
-    headlines = [_headline(entry) for entry in (chosen[1] if chosen else ())]
+    headlines = [_headline(entry, settings) for entry in (chosen[1] if chosen else ())]
     headline_block = (
         f'<ol class="headlines">\n{chr(10).join(headlines)}\n</ol>' if headlines else "<p>No stories yet.</p>"
     )
     title = escape(chosen[0].title) if chosen else "Headlines"
     return (
         "<!DOCTYPE html>\n"
-        f'<html lang="{escape(settings.language)}">\n<head>\n<meta charset="utf-8">\n'
+        f"{_html_open(settings)}\n<head>\n<meta charset=\"utf-8\">\n"
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{site}</title>\n"
         f'<meta name="description" content="{escape(settings.site_description)}">\n'
@@ -117,17 +139,18 @@ def render_index(feeds: Sequence[tuple[FeedSpec, Sequence[Entry]]], settings: Se
         '<section>\n<h2>Subscribe</h2>\n<p>Copy a feed\'s address into your feed reader. '
         "RSS and Atom work in every reader; JSON Feed in newer ones.</p>\n"
         f'<ul class="feeds">\n{chr(10).join(listing)}\n</ul>\n'
-        f'<p>All feeds at once: <a href="{escape(settings.url(OPML_NAME))}">{OPML_NAME}</a> '
+        f'<p>All feeds at once: <a href="{OPML_NAME}">{OPML_NAME}</a> '
         "(OPML, for your reader\'s import).</p>\n</section>\n</main>\n"
         "</body>\n</html>\n"
     ).encode("utf-8")
 
 
-def _headline(entry: Entry) -> str:
-    meta = f'<time datetime="{escape(entry.published.isoformat())}">{escape(human_date(entry))}</time>'
+def _headline(entry: Entry, settings: Settings) -> str:
+    meta = _time(entry)
     if entry.credit:
-        meta += f' · <span class="credit">{escape(entry.credit)}</span>'
-    return f'<li><a href="{escape(entry.link)}">{escape(entry.seed.title)}</a><br>\n<span class="meta">{meta}</span></li>'
+        meta += f' · <span class="credit" dir="auto">{escape(entry.credit)}</span>'
+    page = escape(quote(settings.item_path(entry.seed.key)))
+    return f'<li><a href="{page}" dir="auto">{escape(entry.seed.title)}</a><br>\n<span class="meta">{meta}</span></li>'
 
 
 def render_stylesheet(settings: Settings) -> bytes:

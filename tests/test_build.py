@@ -184,6 +184,31 @@ def test_pages_of_entries_that_left_the_feeds_follow_to_a_new_output_folder_and_
     assert "https://a.example/" not in page and "https://b.example/news/items/old.html" in page
 
 
+def test_every_link_between_the_site_pages_lands_on_a_file_of_the_site(project):
+    """The pages link relatively (the canonical link aside): served from a sub-path (GitHub Pages'
+    /project/) or from another host or port than base_url, every click lands on a file of the site."""
+    from urllib.parse import unquote, urljoin
+
+    import lxml.html
+
+    project.config.write_text('[site]\nbase_url = "https://news.example.org/"\n')
+    project.add("001_k1.txt", seed_text("One"))
+    project.add("002_k 2.txt", seed_text("Two", header="World"))  # a key that needs quoting
+    project.build()
+    served = "http://127.0.0.1:8080/project/"
+    pages = ["index.html", *sorted(f"items/{p.name}" for p in (project.out / "items").iterdir())]
+    followed = 0
+    for page in pages:
+        doc = lxml.html.fromstring((project.out / page).read_bytes())
+        for element in doc.xpath("//a[@href] | //link[@href][not(@rel='canonical')]"):
+            url = urljoin(served + page, element.get("href"))
+            assert url.startswith(served), (page, element.get("href"))
+            target = unquote(url[len(served) :])
+            assert (project.out / (target if target and not target.endswith("/") else target + "index.html")).is_file(), url
+            followed += 1
+    assert len(pages) == 3 and followed >= 3 * 6
+
+
 def test_seeds_that_never_made_a_feed_get_no_page(project):
     project.config.write_text('[feeds.flash]\nlimit = 1\n[feeds.latest]\nlimit = 1\n')
     project.add("001_old.txt", seed_text("Old"))
