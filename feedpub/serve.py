@@ -9,12 +9,16 @@ request is cut off, so a few slow clients cannot exhaust it.
 
 from __future__ import annotations
 
+import errno
 import gzip
+import os
 import socket
 import socketserver
+import stat
 import sys
 import threading
 import time
+from datetime import timezone
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,6 +30,7 @@ ASSET_MAX_AGE = 3600
 MAX_URL = 8192
 MAX_HEADER_BYTES = 16384
 GZIP_CACHE = 64  # compressed files kept in memory
+READ_ATTEMPTS = 3  # reads of a file that keeps changing in place before answering 503
 
 TYPES = {
     ".xml": "application/rss+xml; charset=utf-8",
@@ -52,6 +57,14 @@ class NotServed(Exception):
 
     def __init__(self, status: int = 404):
         self.status = status
+
+
+class ServeError(Exception):
+    """A folder that cannot be served: one line for the user, naming the option to change."""
+
+
+class Changing(OSError):
+    """A file kept changing in place while it was read: no version to answer with (503)."""
 
 
 def resolve(root: Path, raw_path: str, hidden: Iterable[Path] = ()) -> tuple[Path, list[str], bool]:
@@ -86,6 +99,30 @@ def resolve(root: Path, raw_path: str, hidden: Iterable[Path] = ()) -> tuple[Pat
     if any(real == Path(h).resolve() for h in hidden):
         raise NotServed(404)
     return real, parts, folder
+
+
+def read_version(path: Path) -> tuple[bytes, os.stat_result]:
+    """One version of a file: its bytes and the stat of the descriptor they were read from.
+
+    Builds rename each new file into place; an open descriptor keeps the version it opened, so
+    the bytes, the ETag and Last-Modified made from this stat, and the gzip cache key all describe
+    the same version (reading by name and then stat-ing by name can pair old bytes with the new
+    version's stat). A file rewritten in place during the read, which feedpub never does, shows as
+    a changed stat: it is read again, and Changing is raised if it never holds still.
+    """
+    with open(path, "rb") as f:
+        for _ in range(READ_ATTEMPTS):
+            before = os.fstat(f.fileno())
+            data = f.read()
+            after = os.fstat(f.fileno())
+            if _version(before) == _version(after) and len(data) == after.st_size:
+                return data, after
+            f.seek(0)
+    raise Changing(f"{path}: changed while being read")
+
+
+def _version(st: os.stat_result) -> tuple[int, int, int]:
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def _check_parts(parts: Iterable[str]) -> None:
@@ -204,8 +241,11 @@ class FeedServer(ThreadingHTTPServer):
                 except OSError:
                     pass
 
-    def gzipped(self, key: tuple, data: bytes) -> bytes:
-        """gzip bytes of a file version, kept for the next request of the same version."""
+    def gzipped(self, path: Path, st: os.stat_result, data: bytes) -> bytes:
+        """gzip bytes of a file version, kept for the next request of the same version. `data` and
+        `st` must come from one read_version call, or the cache would keep one version's bytes
+        under another's key and serve them until the file changed again."""
+        key = (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
         with self._gzip_lock:
             cached = self._gzip.get(key)
         if cached is None:
@@ -278,8 +318,10 @@ class FeedRequestHandler(BaseHTTPRequestHandler):
             self._redirect("/" + "".join(quote(p) + "/" for p in parts))
             return
         try:
-            data = path.read_bytes()
-            st = path.stat()
+            data, st = read_version(path)
+        except Changing:
+            self.send_error(503)
+            return
         except OSError:
             self.send_error(404)
             return
@@ -300,7 +342,7 @@ class FeedRequestHandler(BaseHTTPRequestHandler):
             if data and accepts_gzip(self.headers.get("Accept-Encoding", "")):
                 encoding = "gzip"
                 etag = etag[:-1] + '-gz"'
-                data = self.server.gzipped((str(path), st.st_size, st.st_mtime_ns), data)
+                data = self.server.gzipped(path, st, data)
         headers = [
             ("ETag", etag),
             ("Last-Modified", formatdate(st.st_mtime, usegmt=True)),
@@ -324,8 +366,16 @@ class FeedRequestHandler(BaseHTTPRequestHandler):
         ims = self.headers.get("If-Modified-Since")
         if ims:
             try:
-                return mtime <= int(parsedate_to_datetime(ims).timestamp())
+                since = parsedate_to_datetime(ims)
             except (TypeError, ValueError, IndexError, OverflowError):
+                return False
+            if since.tzinfo is None:
+                # HTTP dates are GMT, also in the asctime form ("Sun Nov  6 08:49:37 1994") that
+                # carries no zone; a naive datetime would be read in the server's local time.
+                since = since.replace(tzinfo=timezone.utc)
+            try:
+                return mtime <= int(since.timestamp())
+            except (ValueError, OverflowError):
                 return False
         return False
 
@@ -374,12 +424,39 @@ class FeedRequestHandler(BaseHTTPRequestHandler):
         self.server.log(f'{self.client_address[0]} "{method} {shown}" {status} {sent}')
 
 
+def check_folder(directory: Path) -> None:
+    """ServeError unless `directory` is a folder whose files this process can open."""
+    try:
+        st = os.stat(directory)
+    except FileNotFoundError:
+        raise ServeError(f"{directory}: no such folder; run `feedpub build` first, or pass --dir or --watch") from None
+    except OSError as e:
+        raise ServeError(f"{directory}: cannot open the folder: {e.strerror}; check --dir") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise ServeError(f"{directory}: not a folder; pass --dir the folder to serve, e.g. --dir feeds")
+    if not os.access(directory, os.X_OK):  # without it every request would be a silent 404
+        raise ServeError(f"{directory}: cannot open the folder: {os.strerror(errno.EACCES)}; check --dir")
+
+
 def make_server(directory: Path, host: str = "127.0.0.1", port: int = 8000, **options) -> FeedServer:
-    """A bound, not yet running server for `directory` (port 0 picks a free port).
+    """A bound, not yet running server for `directory` (port 0 picks a free port). An OSError
+    when it cannot listen: listen_problem() says which option to change.
 
     Options: hidden (paths never served), log, max_threads, timeout, request_deadline.
     """
     return FeedServer((host, port), Path(directory), **options)
+
+
+def listen_problem(host: str, port: int, error: OSError) -> str:
+    """The one line for a failure to listen on `host`:`port`, naming the option at fault."""
+    where = f"cannot listen on {host}:{port}"
+    if isinstance(error, socket.gaierror):
+        return f"{where}: cannot resolve the host ({error.strerror}); check --host, e.g. --host 127.0.0.1"
+    if error.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+        return f"{where}: not an address of this machine ({error.strerror}); check --host, e.g. --host 127.0.0.1"
+    if error.errno in (errno.EADDRINUSE, errno.EACCES):
+        return f"{where}: {error.strerror}; try another --port"
+    return f"{where}: {error.strerror or error}; check --host and --port"
 
 
 def serve(

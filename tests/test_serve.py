@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 import gzip
 import http.client
+import io
 import os
 import signal
 import socket
@@ -438,3 +440,227 @@ def test_keep_alive_connections_serve_many_requests(server):
         conn.request("GET", "/flash.xml")
         assert conn.getresponse().read() == RSS
     conn.close()
+
+
+# A build renames each new file into place while the server may be reading the old one.
+
+
+def gz_etag(st: os.stat_result) -> str:
+    return f'"{st.st_size:x}-{st.st_mtime_ns:x}-gz"'
+
+
+def hook_open(monkeypatch, target: Path, on_open) -> None:
+    """Whenever the server opens `target` (by open() or Path.read_bytes), call `on_open` with the
+    file just opened, before a byte is read or its size and date looked at; the server gets the
+    file object `on_open` returns."""
+    real_open, target = io.open, os.path.realpath(target)
+
+    def hooked(file, *args, **kwargs):
+        f = real_open(file, *args, **kwargs)
+        if isinstance(file, (str, os.PathLike)) and os.path.realpath(file) == target:
+            return on_open(f)
+        return f
+
+    monkeypatch.setattr(io, "open", hooked)
+    monkeypatch.setattr(builtins, "open", hooked)
+
+
+class RewrittenOnRead:
+    """An open file that `rewrite` changes in place just before each of its first `times` reads."""
+
+    def __init__(self, f, rewrite, times: int):
+        self.f, self.rewrite, self.times = f, rewrite, times
+
+    def read(self, *args):
+        if self.times:
+            self.times -= 1
+            self.rewrite()
+        return self.f.read(*args)
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+
+def rewriter(target: Path, make_bytes):
+    """Rewrite `target` in place (same inode, as `cp` or an editor would) one second newer."""
+
+    def rewrite():
+        fd = os.open(target, os.O_WRONLY | os.O_TRUNC)
+        os.write(fd, make_bytes())
+        os.close(fd)
+        os.utime(target, ns=(0, target.stat().st_mtime_ns + 1_000_000_000))
+
+    return rewrite
+
+
+def test_a_file_renamed_into_place_during_a_request_is_answered_as_one_version(server, site, monkeypatch):
+    target = site / "flash.xml"
+    new = RSS.replace(b"<title>One</title>", b"<title>Two, a longer title</title>")
+    old_st = target.stat()
+    builds = []
+
+    def build_once(opened):  # as publish.py writes: a temporary file in the same folder, renamed over
+        if not builds:
+            builds.append(True)
+            tmp = site / ".feedpub-tmp-2-0-flash.xml"
+            tmp.write_bytes(new)
+            os.utime(tmp, ns=(0, old_st.st_mtime_ns + 1_000_000_000))
+            os.replace(tmp, target)
+        return opened
+
+    hook_open(monkeypatch, target, build_once)
+    answers = []
+    for _ in range(2):
+        resp, body = server.request("/flash.xml", headers={"Accept-Encoding": "gzip"})
+        answers.append((resp.getheader("ETag"), resp.getheader("Last-Modified"), gzip.decompress(body)))
+    # The request that opened the old file answers with the old bytes and the old validators; the
+    # gzip cache did not keep those bytes under the new version's key, so the next one gets news.
+    new_st = target.stat()
+    assert answers == [
+        (gz_etag(old_st), formatdate(old_st.st_mtime, usegmt=True), RSS),
+        (gz_etag(new_st), formatdate(new_st.st_mtime, usegmt=True), new),
+    ]
+    resp, body = server.request("/flash.xml")
+    assert (resp.getheader("ETag"), body) == (gz_etag(new_st).replace("-gz", ""), new)
+
+
+def test_a_file_rewritten_in_place_while_read_is_read_again(server, site, monkeypatch):
+    # feedpub never writes in place, but `cp` or an editor might: the stat no longer matches the
+    # one taken before the read, so the file is read again rather than bytes and ETag mismatched.
+    target = site / "flash.atom"
+    new = ATOM.replace(b"<title>Flash</title>", b"<title>Flash, rewritten</title>")
+    hook_open(monkeypatch, target, lambda f: RewrittenOnRead(f, rewriter(target, lambda: new), times=1))
+    resp, body = server.request("/flash.atom", headers={"Accept-Encoding": "gzip"})
+    assert (resp.status, resp.getheader("ETag"), gzip.decompress(body)) == (200, gz_etag(target.stat()), new)
+
+
+def test_a_file_that_never_holds_still_is_503_not_a_mismatched_version(server, site, monkeypatch):
+    target = site / "flash.json"
+    count = iter(range(1, 100))
+    churn = rewriter(target, lambda: b'{"version": %d}' % next(count))
+    hook_open(monkeypatch, target, lambda f: RewrittenOnRead(f, churn, times=100))
+    resp, body = server.request("/flash.json", headers={"Accept-Encoding": "gzip"})
+    assert (resp.status, body, resp.getheader("ETag")) == (503, b"503 Service Unavailable\n", None)
+    assert server.lines[-1].endswith('"GET /flash.json" 503 24')
+
+
+def test_if_modified_since_in_asctime_form_is_gmt_whatever_the_local_zone(server, site):
+    # RFC 9110 has servers accept asctime dates, which carry no zone; they are GMT all the same.
+    # Read as local time on a server west of Greenwich they would turn a newer file into a 304.
+    target = site / "flash.json"
+    os.utime(target, (784115377, 784115377))  # Sun, 06 Nov 1994 09:49:37 GMT
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "EST5"  # POSIX form: no zone database needed
+    time.tzset()
+    try:
+        def status(since):
+            return server.request("/flash.json", headers={"If-Modified-Since": since})[0].status
+
+        assert status("Sun Nov  6 08:49:37 1994") == 200  # an hour before the file changed
+        assert status("Sun Nov  6 09:49:37 1994") == 304
+        assert status("Sunday, 06-Nov-94 08:49:37 GMT") == 200
+        assert status("Sunday, 06-Nov-94 09:49:37 GMT") == 304
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+
+
+def test_if_none_match_wins_over_if_modified_since_both_ways(server, site):
+    resp, _ = server.request("/flash.xml")
+    etag, modified = resp.getheader("ETag"), resp.getheader("Last-Modified")
+    older = formatdate((site / "flash.xml").stat().st_mtime - 3600, usegmt=True)
+    assert server.request("/flash.xml", headers={"If-None-Match": etag, "If-Modified-Since": older})[0].status == 304
+    assert server.request("/flash.xml", headers={"If-None-Match": '"stale"', "If-Modified-Since": modified})[0].status == 200
+
+
+# Errors before serving: one line naming the option at fault, exit 2.
+
+
+def test_check_folder_names_the_folder_the_problem_and_the_option(tmp_path, site, monkeypatch):
+    from feedpub.serve import ServeError, check_folder
+
+    def problem(directory):
+        with pytest.raises(ServeError) as caught:
+            check_folder(directory)
+        return str(caught.value)
+
+    check_folder(site)
+    assert problem(tmp_path / "nope") == f"{tmp_path}/nope: no such folder; run `feedpub build` first, or pass --dir or --watch"
+    assert problem(site / "flash.xml") == f"{site}/flash.xml: not a folder; pass --dir the folder to serve, e.g. --dir feeds"
+    assert problem(site / "flash.xml" / "x") == f"{site}/flash.xml/x: cannot open the folder: Not a directory; check --dir"
+    # root may enter any folder, so a mode of 000 cannot show this in a test run as root
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p) == site else real_access(p, mode, **kw))
+    assert problem(site) == f"{site}: cannot open the folder: Permission denied; check --dir"
+
+
+def test_listen_problem_blames_the_host_or_the_port(site):
+    from feedpub.serve import listen_problem
+
+    def problem(host, port):
+        with pytest.raises(OSError) as caught:
+            make_server(site, host, port)
+        return listen_problem(host, port, caught.value)
+
+    unknown = problem("nosuchhost.invalid", 8000)  # .invalid never resolves (RFC 6761)
+    assert unknown.startswith("cannot listen on nosuchhost.invalid:8000: cannot resolve the host (")
+    assert unknown.endswith("); check --host, e.g. --host 127.0.0.1")
+    assert problem("192.0.2.1", 8000) == (  # TEST-NET-1: no machine's own address
+        "cannot listen on 192.0.2.1:8000: not an address of this machine (Cannot assign requested address); "
+        "check --host, e.g. --host 127.0.0.1"
+    )
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert problem("127.0.0.1", port) == f"cannot listen on 127.0.0.1:{port}: Address already in use; try another --port"
+
+
+# The serve command lives in feedpub/cli_run.py, which this change leaves to its owner: these pass
+# once its serve command calls check_folder and listen_problem (then drop this marker).
+needs_serve_cli = pytest.mark.xfail(
+    strict=True, reason="cli_run.py's serve command does not yet use check_folder/listen_problem"
+)
+
+
+@needs_serve_cli
+def test_serve_command_blames_the_host_in_one_line(site):
+    from click.testing import CliRunner
+
+    from feedpub.cli import main
+
+    result = CliRunner().invoke(main, ["serve", "--dir", str(site), "--host", "nosuchhost.invalid", "--port", "0"])
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: cannot listen on nosuchhost.invalid:0: cannot resolve the host (")
+    assert result.output.endswith("); check --host, e.g. --host 127.0.0.1\n") and result.output.count("\n") == 1
+
+
+@needs_serve_cli
+def test_serve_command_refuses_a_file_or_an_unopenable_dir_in_one_line(site, monkeypatch):
+    from click.testing import CliRunner
+
+    import feedpub.serve
+    from feedpub.cli import main
+
+    def never(*args, **kwargs):
+        raise AssertionError("the server started")
+
+    monkeypatch.setattr(feedpub.serve, "run_server", never)
+    result = CliRunner().invoke(main, ["serve", "--dir", str(site / "flash.xml"), "--port", "0"])
+    assert (result.exit_code, result.output) == (
+        2,
+        f"Error: {site}/flash.xml: not a folder; pass --dir the folder to serve, e.g. --dir feeds\n",
+    )
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p) == site else real_access(p, mode, **kw))
+    result = CliRunner().invoke(main, ["serve", "--dir", str(site), "--port", "0"])
+    assert (result.exit_code, result.output) == (2, f"Error: {site}: cannot open the folder: Permission denied; check --dir\n")
