@@ -50,6 +50,7 @@ BAD_NAME = "file name holds control characters or is not UTF-8; rename it"
 # A seed's key names its page, items/<key>.html, and a file name has at most 255 bytes.
 MAX_PAGE_NAME_BYTES = 255
 LONG_NAME = f"file name too long: its page name (<key>.html) would pass {MAX_PAGE_NAME_BYTES} bytes; shorten it"
+DOT_KEY = "key starts with a dot: its page (items/.<key>.html) would be a hidden file no server serves; rename it"
 # The cache's separators: a name holding one is kept out of the listing and the cache altogether
 # (Listing.odd) and reported with BAD_NAME by every build.
 _SEPARATOR = re.compile("[\t\n]")
@@ -314,6 +315,10 @@ def name_problem(name: str) -> str:
     # Only a name of 64 characters or more can hold the 254 bytes it takes (4 bytes a character at most).
     if len(name) >= 64 and len(f"{seed_key(name)[0]}.html".encode("utf-8")) > MAX_PAGE_NAME_BYTES:
         return LONG_NAME
+    # "017_.notes.txt": a key after the number that starts with a dot (names starting with one are
+    # never listed) would make a hidden page, which web servers refuse to serve.
+    if "_." in name and seed_key(name)[0].startswith("."):
+        return DOT_KEY
     return ""
 
 

@@ -325,6 +325,16 @@ def test_seed_suffixes_in_any_case_and_a_utf_16_seed_get_what_they_ask_for(proje
     assert {"k1.html", "notes.html"} <= {p.name for p in (project.out / "items").iterdir()}
 
 
+def test_a_key_starting_with_a_dot_is_skipped_for_its_page_would_be_hidden(project):
+    from feedpub.scan import DOT_KEY
+
+    project.add("008_.hidden.txt", seed_text("Hidden page"))
+    project.add("009_a_.b.txt", seed_text("Dot inside the key"))
+    report = project.build()
+    assert [(os.path.basename(p), why) for p, why in report.skipped] == [("008_.hidden.txt", DOT_KEY)]
+    assert sorted(p.name for p in (project.out / "items").iterdir()) == ["a_.b.html"]
+
+
 def test_a_date_in_the_future_is_published_as_stated_with_a_warning_every_build(project):
     project.add("001_k1.txt", "World\n\nTalks set for 2031\n\nDate: 2031-05-01 10:00 UTC\n\nBody.\n")
     project.add("002_k2.txt", seed_text("Today's story"))
