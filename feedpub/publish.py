@@ -11,6 +11,7 @@ import os
 import time
 from array import array
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
@@ -240,11 +241,9 @@ def _build(
         plan = plan_partial(header, digests, state, record, settings)
         lines = (lambda: state.infos) if state.replace_all else changes.every_line
         every_page = header.rendering != digests.rendering  # other settings or code, or not known
-
-        def kept(paged: set[str]) -> dict[str, str]:
-            return kept_pages(record, settings, lines, every_page, paged)
-
+        kept = partial(kept_pages, record, settings, lines, every_page)
         outputs = render_outputs(settings, record, state, now, report, plan, kept)
+        del kept  # it holds the record, freed below
         if record.minted and settings.local_authority():
             ids = f"{record.minted} new id{'s' if record.minted > 1 else ''}"
             report.notices.append(
