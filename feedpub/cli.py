@@ -34,7 +34,9 @@ def main():
 @main.command()
 @build_options
 @click.option("--strict", is_flag=True, help="Exit 1 when any seed was skipped.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors and skipped seeds.")
+@click.option(
+    "--quiet", "-q", is_flag=True, help="Print nothing but errors, skipped seeds and warnings (no summary, no notices)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option(
     "--wait",

@@ -2,8 +2,9 @@
 
 Runs start on a fixed grid (start + k * every), so the schedule never drifts by the time builds
 take; a run that overruns the next slot makes the loop skip that slot instead of queueing runs.
-A change in the seeds folder triggers a run within about a second. The clock, the sleep and the
-change source are injected, so tests drive the loop with a fake clock and never sleep.
+A change in the seeds folder or the configuration file triggers a run within about a second, and
+so does a reload request (SIGHUP in `feedpub watch`). The clock, the sleep and the change source
+are injected, so tests drive the loop with a fake clock and never sleep.
 """
 
 from __future__ import annotations
@@ -199,6 +200,82 @@ def watch_seeds(folder: Path, *, prefer_watchdog: bool = True) -> ChangeWaiter:
     return PollingWaiter(folder)
 
 
+class InputsWaiter:
+    """What a build reads: the seeds folder (through `watch`, watch_seeds by default) and the
+    configuration file, whose inode, size, mtime and ctime are compared after every wait (an editor
+    that saves by renaming makes a new inode; the file may also appear or disappear: a missing
+    file is a state like any other).
+
+    A reloaded configuration may name another seeds folder: `follow` moves the watch there.
+    `reason()` says what the last changes were, for the log line.
+    """
+
+    def __init__(self, seeds: Path, config: Path, *, watch: Callable[[Path], ChangeWaiter] = watch_seeds):
+        self.seeds, self.config = Path(seeds), Path(config)
+        self._watch = watch
+        self._config_key = _file_key(self.config)  # before any run reads it: no edit goes unseen
+        self._seeds = watch(self.seeds)
+        self._config_changed = False
+
+    def wait(self, timeout: float) -> bool:
+        changed = self._seeds.wait(timeout)
+        key = _file_key(self.config)
+        if key != self._config_key:
+            self._config_key, self._config_changed = key, True
+            return True
+        return changed
+
+    def reason(self) -> str:
+        """'configuration changed' if it did since the last call, else 'seeds changed'."""
+        config_changed, self._config_changed = self._config_changed, False
+        return "configuration changed" if config_changed else "seeds changed"
+
+    def follow(self, seeds: Path) -> None:
+        """Watch `seeds` from now on, if it is not the folder watched already."""
+        if Path(seeds) != self.seeds:
+            self._seeds.close()
+            self.seeds, self._seeds = Path(seeds), self._watch(Path(seeds))
+
+    def close(self) -> None:
+        self._seeds.close()
+
+
+def _file_key(path: Path) -> tuple[int, int, int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+class Cancelled(Exception):
+    """A run given up before it wrote anything, because the loop is stopping (raised by the
+    build, say while it waits for the lock). Logged as such, not as a failure."""
+
+
+class StartFailed(Exception):
+    """The first run failed with an error the caller named as fatal at start (a missing seeds
+    folder, a bad configuration): no later run would do better without the operator. Its log
+    line is written already; `error` is what the run raised."""
+
+    def __init__(self, error: BaseException):
+        super().__init__(str(error))
+        self.error = error
+
+
+class LogLine(str):
+    """A line of the run log. `routine`: a run that wrote nothing and reported nothing (no
+    skipped seed, warning or notice), what `--quiet` leaves out. Decided from the report, so a
+    quiet log never loses a line that needs a look."""
+
+    routine: bool
+
+    def __new__(cls, text: str, *, routine: bool = False) -> "LogLine":
+        line = super().__new__(cls, text)
+        line.routine = routine
+        return line
+
+
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -209,17 +286,22 @@ def watch_loop(
     *,
     stop: threading.Event,
     changes: ChangeWaiter | None = None,
+    reload: Callable[[], bool] | None = None,
+    fatal_at_start: tuple[type[BaseException], ...] = (),
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     wall: Callable[[], datetime] = utc_now,
     log: Callable[[str], None] = print,
     describe: Callable[[Any], str] | None = None,
 ) -> int:
-    """Build at once, then on every slot of the grid and whenever `changes` reports a change,
-    until `stop` is set. Returns the number of runs.
+    """Build at once, then on every slot of the grid, whenever `changes` reports a change and
+    whenever `reload()` says a run was asked for, until `stop` is set. Returns the number of runs.
 
-    A run that raises is logged as one line and the loop goes on. `stop` is only checked between
-    runs, so a run is never cut short; waits are at most TICK seconds so a stop is seen quickly.
+    A run that raises is logged as one line and the loop goes on, except when the first run
+    raises one of `fatal_at_start`: then StartFailed, after its line. `stop` is only checked
+    between runs, so a run is never cut short (a build may raise Cancelled before it writes);
+    waits are at most TICK seconds so a stop or a reload is seen quickly. Each line logged is a
+    LogLine.
     """
     changes = changes or NoChanges(sleep)
     describe = describe or describe_report
@@ -229,27 +311,34 @@ def watch_loop(
     reason = "start"
     while not stop.is_set():
         began = clock()
-        log(_run(build, reason, wall, clock, describe))
+        line, error = _run(build, reason, wall, clock, describe)
+        log(line)
         runs += 1
+        if runs == 1 and isinstance(error, fatal_at_start):
+            raise StartFailed(error) from error
         ended = clock()
         if reason == "scheduled" or reason == "start":
             next_slot += 1
         due = max(next_slot, math.ceil((ended - start) / every))
         if due > next_slot:
             missed = due - next_slot
-            log(
+            log(LogLine(
                 f"{_stamp(wall())} skipped {missed} scheduled run{'s' if missed > 1 else ''}: "
                 f"the run took {ended - began:.1f}s, longer than the time to the next slot "
                 f"(interval {format_duration(every)})"
-            )
+            ))
         next_slot = due
-        reason = _wait_for_next(changes, start + next_slot * every, clock, stop)
+        reason = _wait_for_next(changes, start + next_slot * every, clock, stop, reload)
     return runs
 
 
-def _wait_for_next(changes: ChangeWaiter, slot_time: float, clock, stop: threading.Event) -> str | None:
-    """Wait for the slot or a seed change; returns the run's reason, or None once stopped."""
+def _wait_for_next(
+    changes: ChangeWaiter, slot_time: float, clock, stop: threading.Event, reload: Callable[[], bool] | None
+) -> str | None:
+    """Wait for the slot, a change or a reload; returns the run's reason, or None once stopped."""
     while not stop.is_set():
+        if reload is not None and reload():  # one asked for during the last run gets a run now
+            return "reload"
         remaining = slot_time - clock()
         if remaining <= 0:
             return "scheduled"
@@ -257,19 +346,29 @@ def _wait_for_next(changes: ChangeWaiter, slot_time: float, clock, stop: threadi
             settle_end = clock() + MAX_SETTLE
             while clock() < settle_end and changes.wait(min(SETTLE, settle_end - clock())):
                 pass
-            return "seeds changed"
+            what = getattr(changes, "reason", None)
+            return what() if what else "seeds changed"
     return None
 
 
-def _run(build: Callable[[], Any], reason: str, wall, clock, describe) -> str:
+def _run(build: Callable[[], Any], reason: str, wall, clock, describe) -> tuple[LogLine, Exception | None]:
+    """One run and its log line, with the error it raised (None if it did not fail)."""
     stamp = _stamp(wall())
     began = clock()
     try:
         report = build()
+    except Cancelled as e:
+        return LogLine(f"{stamp} {reason}: {e} ({clock() - began:.2f}s)"), None
     except Exception as e:  # any failure, expected (BuildError, LockBusy) or not: keep watching
         message = (str(e).strip().splitlines() or [""])[0]
-        return f"{stamp} {reason}: FAILED: {type(e).__name__}: {message} ({clock() - began:.2f}s)"
-    return f"{stamp} {reason}: {describe(report)} ({clock() - began:.2f}s)"
+        return LogLine(f"{stamp} {reason}: FAILED: {type(e).__name__}: {message} ({clock() - began:.2f}s)"), e
+    line = f"{stamp} {reason}: {describe(report)} ({clock() - began:.2f}s)"
+    return LogLine(line, routine=not has_news(report)), None
+
+
+def has_news(report: Any) -> bool:
+    """Whether a run is worth a look: it wrote files, skipped seeds, warned or noted something."""
+    return any(getattr(report, name, None) for name in ("written", "skipped", "warnings", "notices"))
 
 
 def describe_report(report: Any, *, names: int = 5) -> str:

@@ -13,7 +13,9 @@ import pytest
 
 from feedpub import schedule
 from feedpub.schedule import (
+    InputsWaiter,
     PollingWaiter,
+    StartFailed,
     WatchdogWaiter,
     describe_report,
     format_duration,
@@ -64,12 +66,14 @@ class Clock:
         pass
 
 
-def run_loop(every, *, runs, durations=(), fail=(), changes=(), report=None):
-    """Run the loop until `runs` builds happened; returns (start times, log lines, clock)."""
+def run_loop(every, *, runs, durations=(), fail=(), changes=(), report=None, reports=(), reloads=(), **loop_options):
+    """Run the loop until `runs` builds happened; returns (start times, log lines, clock).
+    `reports`: what each run returns (else `report`); `reloads`: times a reload is asked for."""
     stop = threading.Event()
     clock = Clock(changes)
     started: list[float] = []
     lines: list[str] = []
+    pending_reloads = sorted(reloads)
 
     def build():
         started.append(clock.now)
@@ -79,9 +83,18 @@ def run_loop(every, *, runs, durations=(), fail=(), changes=(), report=None):
             stop.set()
         if n in fail:
             raise BuildError("feeds: not writable")
+        if n <= len(reports):
+            return reports[n - 1]
         return report or SimpleNamespace(written=[], skipped=[])
 
-    count = watch_loop(build, every, stop=stop, changes=clock, clock=clock, wall=clock.wall, log=lines.append)
+    def reload():
+        if pending_reloads and pending_reloads[0] <= clock.now:
+            pending_reloads.pop(0)
+            return True
+        return False
+
+    count = watch_loop(build, every, stop=stop, changes=clock, clock=clock, wall=clock.wall, log=lines.append,
+                       reload=reload if reloads else None, **loop_options)
     assert count == len(started) == runs
     return started, lines, clock
 
@@ -189,6 +202,84 @@ def test_describe_report_carries_what_build_would_print_besides():
     assert describe_report(report) == (
         "no change; skipped seeds/b.txt: empty file; warning: seeds/a.txt: states a date in the future; note: 2 new ids minted"
     )
+
+
+def test_only_runs_that_wrote_and_reported_nothing_are_marked_routine():
+    """What --quiet leaves out is decided from the report, not from how its line begins."""
+    def report(**fields):
+        return SimpleNamespace(**{"written": [], "skipped": [], "warnings": [], "notices": [], **fields})
+
+    reports = [
+        report(),
+        report(skipped=[("seeds/x.txt", "empty file")]),
+        report(warnings=["seeds/a.txt: states a date in the future"]),
+        report(notices=["seeds: no seeds to publish; the feeds are written empty"]),
+        report(written=["flash.xml"]),
+        report(),
+    ]
+    _, lines, _ = run_loop(60, runs=7, reports=reports, fail={6})
+    assert [(line.split(": ", 1)[1], line.routine) for line in lines] == [
+        ("no change (0.00s)", True),
+        ("no change; skipped seeds/x.txt: empty file (0.00s)", False),
+        ("no change; warning: seeds/a.txt: states a date in the future (0.00s)", False),
+        ("no change; note: seeds: no seeds to publish; the feeds are written empty (0.00s)", False),
+        ("wrote 1 file (flash.xml) (0.00s)", False),
+        ("FAILED: BuildError: feeds: not writable (0.00s)", False),
+        ("no change (0.00s)", True),
+    ]
+
+
+def test_a_skipped_slot_line_is_never_routine():
+    _, lines, _ = run_loop(60, runs=2, durations=[70])
+    assert "skipped 1 scheduled run" in lines[1] and not lines[1].routine
+
+
+def test_a_reload_runs_at_once_without_settling_or_moving_the_grid():
+    started, lines, _ = run_loop(60, runs=4, reloads=[30.5])
+    assert started == [0, 31.0, 60, 120]  # seen at the end of the tick it arrived in
+    assert lines[1] == "2025-03-01T12:00:31Z reload: no change (0.00s)"
+
+
+def test_a_reload_asked_for_during_a_run_gets_a_run_right_after_it():
+    started, lines, _ = run_loop(600, runs=3, durations=[10], reloads=[5])
+    assert started == [0, 10, 600]
+    assert lines[1].startswith("2025-03-01T12:00:10Z reload: ")
+
+
+def test_a_first_run_failing_with_a_fatal_error_ends_the_loop_after_its_line():
+    stop, clock, lines = threading.Event(), Clock(), []
+
+    def build():
+        raise BuildError("seeds: seeds folder not found (use --seeds DIR)")
+
+    with pytest.raises(StartFailed) as e:
+        watch_loop(build, 60, stop=stop, changes=clock, clock=clock, wall=clock.wall, log=lines.append,
+                   fatal_at_start=(BuildError,))
+    assert isinstance(e.value.error, BuildError)
+    assert lines == ["2025-03-01T12:00:00Z start: FAILED: BuildError: seeds: seeds folder not found (use --seeds DIR) (0.00s)"]
+
+
+def test_the_same_error_in_a_later_run_keeps_the_loop_going():
+    started, lines, _ = run_loop(60, runs=3, fail={2}, fatal_at_start=(BuildError,))
+    assert started == [0, 60, 120]
+    assert "scheduled: FAILED: BuildError: " in lines[1]
+
+
+def test_errors_not_named_fatal_at_start_keep_the_loop_going_even_in_the_first_run():
+    started, lines, _ = run_loop(60, runs=2, fail={1}, fatal_at_start=(KeyError,))
+    assert started == [0, 60] and "start: FAILED: BuildError: " in lines[0]
+
+
+def test_a_run_cancelled_before_writing_is_logged_as_such_not_as_a_failure():
+    stop, clock, lines = threading.Event(), Clock(), []
+
+    def build():
+        stop.set()
+        raise schedule.Cancelled("stopped while waiting for the build lock; nothing written")
+
+    assert watch_loop(build, 60, stop=stop, changes=clock, clock=clock, wall=clock.wall, log=lines.append,
+                      fatal_at_start=(Exception,)) == 1
+    assert lines == ["2025-03-01T12:00:00Z start: stopped while waiting for the build lock; nothing written (0.00s)"]
 
 
 def test_stop_while_waiting_ends_the_loop_within_a_tick():
@@ -359,6 +450,54 @@ def test_a_replaced_folder_the_os_will_not_watch_is_polled_not_reported_again_an
         assert waiter.wait(3) is True  # seen by polling
     finally:
         waiter.close()
+
+
+class FakeSeedWatch:
+    """A seeds waiter that never sees a change and remembers which folders it was asked to watch."""
+
+    def __init__(self):
+        self.watched: list = []
+        self.closed: list = []
+
+    def __call__(self, folder):
+        self.watched.append(folder)
+        return SimpleNamespace(wait=lambda timeout: False, close=lambda: self.closed.append(folder))
+
+
+def test_inputs_waiter_reports_the_configuration_changing_appearing_and_disappearing(tmp_path):
+    config = tmp_path / "feedpub.toml"
+    config.write_text('[site]\ntitle = "One"\n')
+    waiter = InputsWaiter(tmp_path / "seeds", config, watch=FakeSeedWatch())
+    assert waiter.wait(0) is False
+
+    config.write_text('[site]\ntitle = "Two"\n')  # a new size
+    assert waiter.wait(0) is True
+    assert waiter.reason() == "configuration changed"
+    assert waiter.wait(0) is False and waiter.reason() == "seeds changed"  # reported once
+
+    st = config.stat()
+    os.utime(config, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))  # same size, new mtime
+    assert waiter.wait(0) is True
+    time.sleep(0.05)  # past the kernel's timestamp tick: the rewrite gets a new ctime
+    config.write_text('[site]\ntitle = "Six"\n')
+    os.utime(config, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))  # `touch -r`: same size and mtime
+    assert waiter.wait(0) is True
+    config.unlink()
+    assert waiter.wait(0) is True and waiter.reason() == "configuration changed"
+    assert waiter.wait(0) is False
+    config.write_text("")
+    assert waiter.wait(0) is True
+
+
+def test_inputs_waiter_follows_the_seeds_folder_a_reloaded_configuration_names(tmp_path):
+    watch = FakeSeedWatch()
+    waiter = InputsWaiter(tmp_path / "seeds", tmp_path / "feedpub.toml", watch=watch)
+    waiter.follow(tmp_path / "seeds")
+    assert watch.watched == [tmp_path / "seeds"]  # the same folder: the watch is kept
+    waiter.follow(tmp_path / "wire")
+    assert watch.watched == [tmp_path / "seeds", tmp_path / "wire"] and watch.closed == [tmp_path / "seeds"]
+    waiter.close()
+    assert watch.closed == [tmp_path / "seeds", tmp_path / "wire"]
 
 
 # --- `feedpub watch` as a process (real time, real files: an integration test) -----------------

@@ -625,14 +625,6 @@ def test_listen_problem_blames_the_host_or_the_port(site):
         assert problem("127.0.0.1", port) == f"cannot listen on 127.0.0.1:{port}: Address already in use; try another --port"
 
 
-# The serve command lives in feedpub/cli_run.py, which this change leaves to its owner: these pass
-# once its serve command calls check_folder and listen_problem (then drop this marker).
-needs_serve_cli = pytest.mark.xfail(
-    strict=True, reason="cli_run.py's serve command does not yet use check_folder/listen_problem"
-)
-
-
-@needs_serve_cli
 def test_serve_command_blames_the_host_in_one_line(site):
     from click.testing import CliRunner
 
@@ -644,7 +636,6 @@ def test_serve_command_blames_the_host_in_one_line(site):
     assert result.output.endswith("); check --host, e.g. --host 127.0.0.1\n") and result.output.count("\n") == 1
 
 
-@needs_serve_cli
 def test_serve_command_refuses_a_file_or_an_unopenable_dir_in_one_line(site, monkeypatch):
     from click.testing import CliRunner
 
