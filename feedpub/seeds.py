@@ -99,6 +99,10 @@ _AGENCY_PREFIX = re.compile(r"([^:]{1,40}?)\s*:\s+(?=\S)")
 _CHROME_LINES = frozenset({"latest news", "read more", "related articles", "share this"})
 _CHROME_TRAIL = " \t:»›>→…"  # "Share this:", "Read more »", "Related articles:" are the same lines
 _CLOSING = "\"'”’»)]"  # what may follow a sentence's full stop
+# Han, kana and CJK punctuation (fullwidth forms too) on both sides of a line break. Not Hangul:
+# Korean puts spaces between words.
+_CJK = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_CJK_LINE_BREAK = re.compile(f"(?<=[{_CJK}])[ \\t]*\\n[ \\t]*(?=[{_CJK}])")
 _ABBREVIATION_END = re.compile(r"(?:\b(?:[A-Z]\.){2,}|\b(?:Inc|Jr|Sr|Co|Corp|Ltd|St)\.)$")
 _LONGEST_CHROME_LINE = 40  # a longer single-line block cannot be a chrome line
 _HEADER_FORBIDDEN = re.compile(r"[:.!?;,\"“”«»()\[\]/|]")
@@ -499,9 +503,12 @@ def _split_blocks(text: str) -> list[str]:
 
 
 def _squash(text: str) -> str:
-    """Whitespace collapsed to single spaces: how hard-wrapped lines are joined."""
+    """Whitespace collapsed to single spaces: how hard-wrapped lines are joined (with no space
+    between two Chinese or Japanese characters, which have none between words)."""
     if _is_squashed(text):
         return text
+    if "\n" in text and not text.isascii():
+        text = _CJK_LINE_BREAK.sub("", text)
     return " ".join(text.split())
 
 

@@ -319,6 +319,13 @@ def test_header_or_headline_when_the_block_below_reads_like_a_sentence(text, cat
     assert (facts.category, facts.date) == (seed.category, seed.date)
 
 
+def test_hard_wrapped_chinese_and_japanese_lines_join_without_a_space():
+    text = ("World\n\n東京で新記録\n\n輸出の増加を受けて\n今年の売上は過去最高を\n記録した。\n\n"
+            "中国的出口\n继续增长。\n\n한국 수출이\n증가했다.\n")
+    seed = parse_text(text)
+    assert seed.paragraphs == ("輸出の増加を受けて今年の売上は過去最高を記録した。", "中国的出口继续增长。", "한국 수출이 증가했다.")
+
+
 def test_long_first_line_is_a_headline_not_a_header():
     seed = parse_text("Putin wants ceasefire now\n\nBody one.\n\nBody two.\n")
     assert seed.category is None
