@@ -102,7 +102,15 @@ _CLOSING = "\"'”’»)]"  # what may follow a sentence's full stop
 # Han, kana and CJK punctuation (fullwidth forms too) on both sides of a line break. Not Hangul:
 # Korean puts spaces between words.
 _CJK = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
-_CJK_LINE_BREAK = re.compile(f"(?<=[{_CJK}])[ \\t]*\\n[ \\t]*(?=[{_CJK}])")
+_CJK_LINE_BREAK = re.compile(f"(?<=[{_CJK}])[ \\t]*\\n[ \\t]*(?=[{_CJK}0-9])|(?<=[0-9])[ \\t]*\\n[ \\t]*(?=[{_CJK}])")
+# Section names a first block may be without " News" (which marks any name as one), casefolded.
+_SECTIONS = frozenset({
+    "africa", "americas", "arts", "asia", "breaking", "business", "climate", "culture", "economy",
+    "education", "energy", "entertainment", "environment", "europe", "finance", "flash", "health",
+    "international", "latest", "lifestyle", "local", "markets", "media", "middle east", "money",
+    "national", "opinion", "politics", "science", "sport", "sports", "tech", "technology",
+    "top stories", "travel", "weather", "world",
+})
 _ABBREVIATION_END = re.compile(r"(?:\b(?:[A-Z]\.){2,}|\b(?:Inc|Jr|Sr|Co|Corp|Ltd|St)\.)$")
 _LONGEST_CHROME_LINE = 40  # a longer single-line block cannot be a chrome line
 _HEADER_FORBIDDEN = re.compile(r"[:.!?;,\"“”«»()\[\]/|]")
@@ -546,33 +554,39 @@ def _take_header(
     second = _squash(blocks[1])
     if second.casefold() == name.casefold() or _date_line(second, [])[0]:
         return None, blocks  # a date line follows a headline, not a section header
-    if _looks_like_paragraph(second) and not _marked_as_headline(second, blocks[2:3]):
+    lowered = name.lower()
+    news = lowered.endswith(" news")
+    if news:
+        lowered = lowered[: -len(" news")]
+    body_below = _looks_like_paragraph(second, under_a_section=news or lowered in _SECTIONS)
+    if body_below and not _marked_as_headline(second, blocks[2:3], known):
         return None, blocks
     if len(blocks) == 2 and not (
         name.casefold().endswith("news") or _split_agency(_squash(blocks[1]), known)[0]
     ):
         return None, blocks
-    lowered = name.lower()
-    if lowered.endswith(" news"):
-        lowered = lowered[: -len(" news")]
     return lowered, blocks[1:]
 
 
-def _marked_as_headline(block: str, after: list[str]) -> bool:
-    """Whether the block after `block` marks it as a headline, however long: its copy (the scrape
-    repeats headlines) or a date line."""
+def _marked_as_headline(block: str, after: list[str], known: frozenset[str]) -> bool:
+    """Whether the block after `block` marks it as a headline, however long: its copy, with or
+    without the agency prefix (the scrape repeats headlines), or a date line."""
     if not after:
         return False
-    below = _squash(after[0])
-    return below.casefold() == block.casefold() or _date_line(below, [])[0]
+    title = _split_agency(block, known)[1].casefold()
+    return _is_headline_copy(after[0], title, known) or _date_line(_squash(after[0]), [])[0]
 
 
-def _looks_like_paragraph(text: str) -> bool:
-    # Headlines are short and seldom end with a full stop (but may end with "U.S." or "Inc."): a
-    # block that is long, or a sentence of four words or more, is not the headline under a header
-    # (unless the blocks after it mark it as one: _marked_as_headline).
+def _looks_like_paragraph(text: str, *, under_a_section: bool) -> bool:
+    """Whether the block under a header-like first block is body text, so that the first block
+    is the headline. A long block or a dateline is body. Headlines seldom end with a full stop
+    (but may end with "U.S." or "Inc."): a sentence of four words or more is body too, unless it
+    sits under a known section name ("World", "Business", "... News"), where headlines that end
+    like sentences are more likely than stories without a header."""
     if len(text) > 300 or _dateline(text) is not None:
         return True
+    if under_a_section:
+        return False
     sentence = text.rstrip(_CLOSING)
     if not sentence.endswith(".") or _ABBREVIATION_END.search(sentence):
         return False
@@ -608,7 +622,7 @@ def _take_headline_area(
             if is_date_line:
                 seen_date_line, date = True, found
             elif _squash(_split_agency(line, known)[1]).casefold() != title:
-                headline = f"{headline} {line}"
+                headline = f"{headline}\n{line}"  # joined by _squash (no space between CJK characters)
     headline = _squash(headline)
     title = _split_agency(headline, known)[1].casefold()
     index = 1

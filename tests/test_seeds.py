@@ -310,6 +310,16 @@ def test_short_headline_without_header_is_not_taken_for_a_header():
          ("Negotiators left Geneva without a deal.",)),
         (f"Flash News\n\nReuters: {'Long ' * 70}headline.\n\nReuters: {'Long ' * 70}headline.\n\nThe body.\n",
          "flash", f"{'Long ' * 70}headline.", ("The body.",)),
+        # Under a known section name a headline may end like a sentence, marked or not.
+        ("World\n\nCeasefire holds in Gaza as talks resume.\n\nBody sentence one here.\n\nMore body.\n",
+         "world", "Ceasefire holds in Gaza as talks resume.", ("Body sentence one here.", "More body.")),
+        ("Business\n\nApple agrees to pay $500 mln to settle a long-running suit over batteries in the courts.\n\nThe body.\n",
+         "business", "Apple agrees to pay $500 mln to settle a long-running suit over batteries in the courts.", ("The body.",)),
+        ("Markets\n\nDow closes at record high.\n\nNEW YORK, May 6 (Reuters) - Stocks rose.\n",
+         "markets", "Dow closes at record high.", ("NEW YORK, May 6 (Reuters) - Stocks rose.",)),
+        # The copy below marks a headline with or without its agency prefix.
+        ("Trade\n\nReuters: Talks collapse as rebels walk out.\n\nTalks collapse as rebels walk out.\n\nBody.\n\nMore.\n",
+         "trade", "Talks collapse as rebels walk out.", ("Body.", "More.")),
     ],
 )
 def test_header_or_headline_when_the_block_below_reads_like_a_sentence(text, category, title, paragraphs):
@@ -320,10 +330,11 @@ def test_header_or_headline_when_the_block_below_reads_like_a_sentence(text, cat
 
 
 def test_hard_wrapped_chinese_and_japanese_lines_join_without_a_space():
-    text = ("World\n\n東京で新記録\n\n輸出の増加を受けて\n今年の売上は過去最高を\n記録した。\n\n"
-            "中国的出口\n继续增长。\n\n한국 수출이\n증가했다.\n")
+    text = ("World\n\n東京で大規模な地震が発生し、\n交通機関が停止した\n\n輸出の増加を受けて\n今年の売上は過去最高を\n記録した。\n\n"
+            "中国的出口在2024年\n5月继续增长。\n\n한국 수출이\n증가했다.\n")
     seed = parse_text(text)
-    assert seed.paragraphs == ("輸出の増加を受けて今年の売上は過去最高を記録した。", "中国的出口继续增长。", "한국 수출이 증가했다.")
+    assert seed.title == "東京で大規模な地震が発生し、交通機関が停止した"
+    assert seed.paragraphs == ("輸出の増加を受けて今年の売上は過去最高を記録した。", "中国的出口在2024年5月继续增长。", "한국 수출이 증가했다.")
 
 
 def test_long_first_line_is_a_headline_not_a_header():
