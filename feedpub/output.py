@@ -106,7 +106,8 @@ def _after_the_second_of(target: Path, temp: Path) -> None:
     version it replaces. HTTP's Last-Modified, and the ETag nginx makes of it and the size, count
     whole seconds: a feed rewritten within the second of its last version, at the same size,
     would look unchanged to a client holding that version, which would be told 304 until the
-    next change. The new mtime is at most a second ahead of the clock."""
+    next change. The new mtime is ahead of the clock only when the file is rewritten more than
+    once a second, by a second for each such rewrite (validators must move forward)."""
     try:
         old = os.stat(target).st_mtime_ns // 1_000_000_000
     except OSError:

@@ -36,7 +36,7 @@ from feedpub.scan import (
     setup_digest,
     signature,
 )
-from feedpub.selection import State, update_fully, update_incrementally
+from feedpub.selection import State, speakers, update_fully, update_incrementally
 from feedpub.seeds import PERMISSION_DENIED, read_seed
 
 UTC = timezone.utc
@@ -240,7 +240,7 @@ def _build(
             report.notices.append(f"{settings.seeds_dir}: no seeds to publish; the feeds are written empty")
         plan = plan_partial(header, digests, state, record, settings)
         lines = (lambda: state.infos) if state.replace_all else changes.every_line
-        every_page = header.rendering != digests.rendering  # other settings or code, or not known
+        every_page = bool(header.rendering) and header.rendering != digests.rendering  # other settings or code
         kept = partial(kept_pages, record, settings, lines, every_page)
         outputs = render_outputs(settings, record, state, now, report, plan, kept)
         del kept  # it holds the record, freed below
@@ -263,7 +263,7 @@ def _build(
         record_sig=file_signature(settings.record_path) or "",
         digest=digest if rest is not None else listing.digest(),  # a cold read filled in the numbers
         top=state.top,
-        outputs={name: file_signature(settings.out_dir / name) or "" for name, _ in outputs},
+        outputs={name: file_signature(settings.out_dir / name) or "" for name, data in outputs if not isinstance(data, LaterPage)},
         skipped=[list(item) for item in state.skipped],
         warnings=[list(item) for item in state.warnings],
         dup_keys=state.dup_keys,
@@ -354,7 +354,7 @@ def read_changes(
     return Changes(fresh, gone, old, lines, minted)
 
 
-def write_outputs(settings: Settings, outputs: list[tuple[str, bytes | None]], record: Record, report: BuildReport) -> None:
+def write_outputs(settings: Settings, outputs: list[tuple[str, Output]], record: Record, report: BuildReport) -> None:
     """Publish every output whose bytes changed, then the record, all or nothing. An output
     without bytes was not rendered again (see `plan_partial`): it stays as it is, unchanged."""
     remove_stale_temporaries(settings.out_dir)
@@ -363,6 +363,8 @@ def write_outputs(settings: Settings, outputs: list[tuple[str, bytes | None]], r
     staging = Staging()
     try:
         for name, data in outputs:
+            if isinstance(data, LaterPage):
+                data = data.render()
             if data is not None and staging.add(settings.out_dir / name, data):
                 report.written.append(name)
             else:
@@ -508,21 +510,15 @@ def kept_pages(
     record: Record, settings: Settings, lines: Callable[[], Iterable[str]], every: bool, paged: set[str]
 ) -> dict[str, str]:
     """The pages of entries that left the feeds which a full render makes again, as key -> the
-    seed file that speaks for it: each one whose seed is still there when the last build
-    rendered with other settings or code, or it is not known (`every`); else only those missing
-    from the output folder (a fresh folder, `--out` somewhere new, a page deleted). Old links
-    keep working, and say what the site says now."""
+    seed file that speaks for it (selection.speakers): with `every` (the last build rendered with
+    other settings or code), each one whose seed is still there, so old links say what the site
+    says now; else those missing from the output folder (a fresh folder, `--out` somewhere new,
+    a page deleted: an incremental build does not look for those, the next full render does).
+    A page whose seed is gone stays as it is: there is no text to make it again from."""
     keys = record.listed_keys().difference(paged)
     if not every:
         keys = {key for key in keys if not (settings.out_dir / settings.item_path(key)).is_file()}
-    if not keys:
-        return {}
-    speaker: dict[str, tuple[int, str]] = {}  # the highest sequence wins a key, as in the feeds
-    for line in lines():
-        name, _, key, seq, _, _, _, _, skip, _, _ = line.split("\t")
-        if key in keys and not skip and (int(seq), name) > speaker.get(key, (-2, "")):
-            speaker[key] = (int(seq), name)
-    return {key: name for key, (_, name) in speaker.items()}
+    return speakers(lines(), keys) if keys else {}
 
 
 def render_outputs(
@@ -533,13 +529,14 @@ def render_outputs(
     report: BuildReport,
     plan: Plan | None = None,
     kept: Callable[[set[str]], dict[str, str]] | None = None,
-) -> list[tuple[str, bytes | None]]:
+) -> list[tuple[str, Output]]:
     """Every output file as (name relative to the output folder, bytes), pages first; with a
     plan, the outputs it keeps come with None instead of bytes (same names, same order).
 
     Only the seeds that are shown (or whose listed page must follow an edit) are read in full,
     and with a plan only those some rendered output needs. Without one, `kept` names the pages
-    of entries that left the feeds to render too (see kept_pages).
+    of entries that left the feeds to render too (see kept_pages): those come as a LaterPage,
+    read and rendered only as it is written.
     """
     shown = {row[2]: row[3] for rows in state.top.values() for row in rows}
     for key in sorted(shown):
@@ -565,9 +562,9 @@ def render_outputs(
         load(pages | {row[2] for name in feeds for row in state.top[name]} | (set(shown) if index else set()))
         if None in loaded.values():
             plan = None  # a shown seed broke or vanished since the scan: do what a full build does
+    later: dict[str, str] = {}
     if plan is None:
-        if kept is not None:
-            paged.update(kept(set(paged)))
+        later = kept(set(paged)) if kept is not None else {}
         pages, feeds, index = set(paged), {spec.name for spec in settings.feeds}, True
         load(paged)
     entries = {key: entry for key, entry in sorted(loaded.items()) if entry is not None}
@@ -580,12 +577,14 @@ def render_outputs(
         from feedpub import feeds as feed_writer
         from feedpub.jsonfeed import render_json_feed
 
-    outputs: list[tuple[str, bytes | None]] = []
+    outputs: list[tuple[str, Output]] = []
     for key in sorted(paged):
         if key not in pages:
             outputs.append((settings.item_path(key), None))
         elif key in entries:
             outputs.append((settings.item_path(key), site.render_item_page(entries[key], settings)))
+    for key, name in sorted(later.items()):
+        outputs.append((settings.item_path(key), LaterPage(key, name, record, settings, report)))
     per_feed = []
     for spec in settings.feeds:
         rows = state.top[spec.name]
@@ -610,6 +609,29 @@ def render_outputs(
     # Last: it links to all the rest. When rendered, every shown entry is loaded for it.
     outputs.append((INDEX_NAME, site.render_index(per_feed, settings) if index else None))
     return outputs
+
+
+@dataclass
+class LaterPage:
+    """The page of an entry that left the feeds, read and rendered only when it is written: a full
+    render may make thousands of these, and only one is in memory at a time. Not among the
+    outputs the next build checks (CacheHeader.outputs): that would be a stat of every page of
+    every entry ever shown, each build."""
+
+    key: str
+    name: str  # its seed file
+    record: Record
+    settings: Settings
+    report: BuildReport
+
+    def render(self) -> bytes | None:
+        from feedpub import site
+
+        entry = load_entry(self.name, self.key, self.record, self.settings, self.report)
+        return None if entry is None else site.render_item_page(entry, self.settings)
+
+
+Output = bytes | None | LaterPage  # None: kept as the last build left it
 
 
 def load_entry(name: str, key: str, record: Record, settings: Settings, report: BuildReport) -> Entry | None:

@@ -252,7 +252,8 @@ class Record:
 
     def listed_keys(self) -> set[str]:
         """The keys of entries that have appeared in a feed (their pages are kept for good), found by
-        the end of their lines: a record is canonical once loaded (see `_check_and_adopt`)."""
+        the end of their lines: a loaded record is canonical (a trusted one is as this program
+        wrote it; any other was rewritten so by `_check_and_adopt`)."""
         found: set[str] = set()
         data, start, mark = self._data, self._start, _LISTED_END + b"\n"
         pos = data.find(mark, start)

@@ -65,7 +65,7 @@ def stat_numbers(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
-def stat_signature(st: os.stat_result) -> str:
+def seed_signature(st: os.stat_result) -> str:
     """A seed file's signature in its cache line ("size:mtime_ns:ino:ctime_ns")."""
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
 
@@ -75,7 +75,7 @@ class SeedInfo:
     """What the scan knows of one seed file. `skip` is the reason when it is not a seed."""
 
     name: str
-    signature: str  # stat_signature: "size:mtime_ns:ino:ctime_ns"
+    signature: str  # seed_signature: "size:mtime_ns:ino:ctime_ns"
     key: str = ""
     seq: int = -1
     category: str = ""
@@ -213,12 +213,12 @@ class Listing:
         return listing
 
 
-def _stat_signature(path: str) -> str:
+def _seed_signature_of(path: str) -> str:
     try:
         st = os.stat(path)
     except OSError:
         return ":".join(map(str, Listing.MISSING))
-    return stat_signature(st)
+    return seed_signature(st)
 
 
 def _common_ends(a: list[str], b: list[str]) -> tuple[int, int]:
@@ -338,7 +338,7 @@ def read_info(seeds_dir: str, name: str, agencies: tuple[str, ...]) -> SeedInfo:
 
 def skim_info(name: str, path: str, data: bytes, st: os.stat_result, agencies: tuple[str, ...]) -> SeedInfo:
     """read_info's second half: the facts of a file read as `data`, fstat-ed as `st`."""
-    sig = stat_signature(st)
+    sig = seed_signature(st)
     try:
         facts = skim_seed(data, path=path, agencies=agencies)
     except SeedSkipped as e:
@@ -395,7 +395,7 @@ def read_chunk(seeds_dir: str, agencies: tuple[str, ...], mint: Mint, names: lis
             else:
                 line = read_line(seeds_dir, name, agencies, mint)
                 start = line.index("\t") + 1
-                sig = line[start : line.index("\t", start)] or _stat_signature(os.path.join(seeds_dir, name))
+                sig = line[start : line.index("\t", start)] or _seed_signature_of(os.path.join(seeds_dir, name))
                 numbers += map(int, sig.split(":"))
             lines.append(line)
     finally:

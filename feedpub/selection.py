@@ -227,6 +227,19 @@ def update_fully(
     return State(newest.result(), changed, sorted(skipped), sorted(warnings), sorted(dups), lines, replace_all=True)
 
 
+def speakers(lines: Iterable[str], keys: set[str]) -> dict[str, str]:
+    """The file that speaks for each of `keys` among these cache lines, by key: of the files not
+    skipped that claim a key, the one of the highest (sequence, name), as update_fully decides."""
+    best: dict[str, tuple[int, str]] = {}
+    for line in lines:
+        name, _, key, seq, _, _, _, _, skip, _, _ = line.split("\t")
+        if key in keys and not skip:
+            rank = (int(seq), name)
+            if key not in best or rank > best[key]:
+                best[key] = rank
+    return {key: name for key, (_, name) in best.items()}
+
+
 def _first_build(record: Record, lines: list[str], minted: list[bytes | None], settings: Settings) -> State | None:
     """`update_fully` when the readers minted every seed's record line, in one pass over the lines:
     nothing to observe, and unless two files claim one key (then None: the two passes decide), no

@@ -276,5 +276,5 @@ def test_a_chunk_read_the_short_way_gives_read_lines_lines(folder):
         lines, numbers = scan.read_chunk(root, ("Reuters",), mint, names)
         assert lines == [scan.read_line(root, name, ("Reuters",), mint) for name in names]
         for i, name in enumerate(names):
-            sig = lines[i].split("\t")[1] or scan._stat_signature(os.path.join(root, name))
+            sig = lines[i].split("\t")[1] or scan._seed_signature_of(os.path.join(root, name))
             assert numbers[scan.FIELDS * i : scan.FIELDS * (i + 1)] == [int(n) for n in sig.split(":")], name
