@@ -73,7 +73,7 @@ def settings_from_options(
             building=building,
         )
     except ConfigError as e:
-        raise SettingError(str(e)) from None
+        raise SettingError(for_terminal(str(e))) from None  # it names files: escapes, one line
 
 
 def user_errors(func):

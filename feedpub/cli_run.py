@@ -220,14 +220,23 @@ def watch(every, wait, quiet, **options):
       feedpub watch --every 30s
       kill -HUP <pid>                     # run now, with feedpub.toml read again
     """
-    settings = settings_from_options(**options)
     stop, reload = threading.Event(), ReloadRequests()
-    with stop_on_signals(stop, reload=reload.ask):
+    with stop_on_signals(stop, reload=reload.ask):  # first: a reload at once must not kill it
+        settings = settings_from_options(**options)
         try:
-            run_watch(settings, options, every, wait, stop, line_logger(quiet), reload=reload.take)
+            run_watch(settings, _config_kept(options, settings), every, wait, stop, line_logger(quiet), reload=reload.take)
         except StartFailed:
             sys.exit(2)  # its line is in the log: a unit that cannot work shows as failed
     click.echo("feedpub watch: stopped", err=True)
+
+
+def _config_kept(options: dict, settings: Settings) -> dict:
+    """The options for every later run: a configuration file found at start is named, so that
+    its removal (a `mv` aside, a deploy that deletes then copies) fails a run instead of
+    publishing the site with the defaults."""
+    if options.get("config_path") is None and settings.config_path is not None:
+        return {**options, "config_path": settings.config_path}
+    return options
 
 
 @click.command()
@@ -261,10 +270,12 @@ def serve(host, port, directory, rebuild, every, wait, **options):
     """
     from feedpub.serve import ServeError, check_folder, listen_problem, make_server, run_server
 
+    if not host:
+        raise SettingError("--host: empty; give 127.0.0.1 for this machine only, or 0.0.0.0 for every interface")
     settings = settings_from_options(**options, building=rebuild)  # without --watch it only reads the folder
     directory = directory or settings.out_dir
     if rebuild and directory.resolve() != settings.out_dir.resolve():
-        raise click.BadParameter(f"--watch serves the folder it builds ({settings.out_dir}); use --out instead", param_hint="--dir")
+        raise SettingError(for_terminal(f"--dir: --watch serves the folder it builds ({settings.out_dir}); use --out instead"))
     if not rebuild:
         try:
             check_folder(directory)
@@ -275,9 +286,12 @@ def serve(host, port, directory, rebuild, every, wait, **options):
         server = make_server(directory, host, port, hidden=hidden)
     except OSError as e:
         raise SettingError(for_terminal(listen_problem(host, port, e))) from None
+    except (UnicodeError, TypeError):  # the socket module cannot encode the name (say, 64 "é")
+        raise SettingError(for_terminal(f"--host: {host!r} is not a host name or address")) from None
+    options = _config_kept(options, settings)
 
     stop, reload = threading.Event(), ReloadRequests()
-    gave_up: list[StartFailed] = []
+    gave_up = threading.Event()
     with stop_on_signals(stop, reload=reload.ask if rebuild else None):
         worker = None
         if rebuild:
@@ -285,8 +299,8 @@ def serve(host, port, directory, rebuild, every, wait, **options):
                 log = lambda line: click.echo(for_terminal(f"watch: {line}"), err=True)  # noqa: E731
                 try:
                     run_watch(settings, options, every, wait, stop, log, reload=reload.take, check=serving(directory))
-                except StartFailed as e:
-                    gave_up.append(e)
+                except StartFailed:
+                    gave_up.set()
                     stop.set()  # the server stops too: exit 2, as `feedpub watch` would
 
             worker = threading.Thread(target=watch_in_background, name="feedpub-watch")
@@ -298,7 +312,7 @@ def serve(host, port, directory, rebuild, every, wait, **options):
             stop.set()
             if worker:
                 worker.join()  # the loop ends between runs: never mid-write
-    if gave_up:
+    if gave_up.is_set():
         sys.exit(2)
     click.echo("feedpub serve: stopped", err=True)
 

@@ -152,12 +152,17 @@ def load_settings(
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
+        # A pipe would be read once (`watch` reads the file every run) and a FIFO would block.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ConfigError(f"{path}: not a regular file; give the configuration as a file")
         with path.open("rb") as f:
             return tomllib.load(f)
     except FileNotFoundError:
         raise ConfigError(f"{path}: configuration file not found") from None
     except OSError as e:
         raise ConfigError(f"{path}: cannot read configuration: {e.strerror}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
     except UnicodeDecodeError as e:  # tomllib decodes the whole file before it parses a line

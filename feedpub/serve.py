@@ -487,8 +487,10 @@ def run_server(
             bound_host, bound_port = server.server_address[:2]
             shown = f"[{bound_host}]" if ":" in bound_host else bound_host
             on_ready(f"http://{shown}:{bound_port}/")
-        while not stop_event.wait(0.5):
-            pass
+        # Polled, not stop_event.wait(): a signal handler that sets the event would run in this
+        # thread, and could find the event's lock taken by the very wait it interrupted.
+        while not stop_event.is_set():
+            time.sleep(0.2)
     finally:
         server.shutdown()
         server.server_close()

@@ -104,6 +104,19 @@ def test_bad_value_names_the_file_and_the_key(tmp_path, text, message):
     assert message in str(info.value)
 
 
+def test_a_configuration_that_is_not_a_regular_file_or_nests_too_deeply_is_one_line(tmp_path):
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)  # opening it would block until a writer came
+    for path, message in [
+        (fifo, f"{fifo}: not a regular file; give the configuration as a file"),
+        (tmp_path, f"{tmp_path}: not a regular file; give the configuration as a file"),
+        (write(tmp_path, "a = " + "[" * 5000 + "]" * 5000 + "\n"), "not valid TOML: arrays or tables nested too deeply"),
+    ]:
+        with pytest.raises(ConfigError) as info:
+            load_settings(path)
+        assert message in str(info.value)
+
+
 def test_a_source_has_a_homepage_a_feed_or_both(tmp_path):
     path = write(
         tmp_path,

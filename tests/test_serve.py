@@ -625,6 +625,64 @@ def test_listen_problem_blames_the_host_or_the_port(site):
         assert problem("127.0.0.1", port) == f"cannot listen on 127.0.0.1:{port}: Address already in use; try another --port"
 
 
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--host", ""], "Error: --host: empty; give 127.0.0.1 for this machine only, or 0.0.0.0 for every interface\n"),
+        (["--host", "é" * 64], "Error: --host: '" + "é" * 64 + "' is not a host name or address\n"),
+    ],
+)
+def test_serve_command_refuses_an_empty_or_unencodable_host_in_one_line(site, args, message):
+    from click.testing import CliRunner
+
+    from feedpub.cli import main
+
+    result = CliRunner().invoke(main, ["serve", "--dir", str(site), "--port", "0", *args])
+    assert (result.exit_code, result.output) == (2, message)
+
+
+def test_serve_watch_with_another_dir_is_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from feedpub.cli import main
+
+    (tmp_path / "seeds").mkdir()
+    result = CliRunner().invoke(main, ["serve", "--watch", "--dir", str(tmp_path / "seeds"), "--seeds", str(tmp_path / "seeds"),
+                                       "--out", str(tmp_path / "feeds"), "--record", str(tmp_path / "r.jsonl"), "--port", "0"])
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert result.output.startswith("Error: --dir: --watch serves the folder it builds")
+
+
+STOP_WHILE_WAITING = """
+import os, signal, sys, threading, time
+from feedpub.cli_run import stop_on_signals
+from feedpub.serve import make_server, run_server
+real_wait = threading.Condition.wait
+stop = threading.Event()
+def wait(self, timeout=None):  # a signal landing while the main thread waits on `stop` (its lock held)
+    if self is stop._cond and threading.current_thread() is threading.main_thread():
+        os.kill(os.getpid(), signal.SIGTERM)
+    return real_wait(self, timeout)
+threading.Condition.wait = wait
+timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM))  # if it never waits so
+with stop_on_signals(stop):
+    timer.start()
+    run_server(make_server(sys.argv[1], "127.0.0.1", 0), stop_event=stop)
+    timer.cancel()
+print("stopped")
+"""
+
+
+def test_a_stop_signal_never_deadlocks_the_server_in_its_own_wait(site):
+    """The SIGINT/SIGTERM handler sets the stop event in the main thread; had that thread been
+    inside the event's wait, holding its lock, it would wait for itself for ever."""
+    try:
+        done = subprocess.run([sys.executable, "-c", STOP_WHILE_WAITING, str(site)], capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the server never stopped: the handler deadlocked on the stop event's lock")
+    assert (done.returncode, done.stdout) == (0, "stopped\n"), done.stderr
+
+
 def test_serve_command_blames_the_host_in_one_line(site):
     from click.testing import CliRunner
 

@@ -125,6 +125,24 @@ def test_watch_publishes_a_configuration_edit_and_survives_a_broken_one(project)
         assert stop(proc) == 0
 
 
+def test_a_configuration_file_removed_while_watching_fails_the_run_instead_of_publishing_defaults(project):
+    project.add("001_aaaa000000000001.txt", seed_text("First story of the day"))
+    project.config.write_text('[site]\nbase_url = "https://news.example.org/"\n[feeds.latest]\ntitle = "Ours"\n')
+    latest = project.out / "latest.xml"
+    proc, log = start_watch(project)
+    try:
+        log.wait_for(" start: ")
+        published = latest.read_bytes()
+        project.config.rename(project.root / "feedpub.toml.bak")  # a deploy, mid-way
+        assert "FAILED: ConfigError: feedpub.toml: configuration file not found" in log.wait_for(" configuration changed: ")
+        assert latest.read_bytes() == published  # not the defaults' title and localhost ids
+        (project.root / "feedpub.toml.bak").rename(project.config)
+        assert "FAILED" not in log.wait_for(" configuration changed: ")
+        assert latest.read_bytes() == published
+    finally:
+        assert stop(proc) == 0
+
+
 def test_serve_watch_refuses_a_run_whose_output_folder_has_moved(project):
     check = serving(project.out)
     check(project.settings())  # the folder served: fine
