@@ -548,9 +548,10 @@ def _take_header(
     if len(blocks) == 1:
         raise SeedSkipped(path, HEADER_ONLY)
     name = _squash(first)
-    # A short first block is the headline, not a header, when it is repeated below, or when
-    # taking it as a header would leave no body (unless it says "News" or an agency headline
-    # follows: then the file really is a header and a headline, and is skipped for no body).
+    # A short first block is the headline, not a header, when it is repeated below, when a date
+    # line or body text (_looks_like_paragraph) follows it, or when taking it as a header would
+    # leave no body (unless it says "News" or an agency headline follows: then the file really
+    # is a header and a headline, and is skipped for no body).
     second = _squash(blocks[1])
     if second.casefold() == name.casefold() or _date_line(second, [])[0]:
         return None, blocks  # a date line follows a headline, not a section header
@@ -561,9 +562,7 @@ def _take_header(
     body_below = _looks_like_paragraph(second, under_a_section=news or lowered in _SECTIONS)
     if body_below and not _marked_as_headline(second, blocks[2:3], known):
         return None, blocks
-    if len(blocks) == 2 and not (
-        name.casefold().endswith("news") or _split_agency(_squash(blocks[1]), known)[0]
-    ):
+    if len(blocks) == 2 and not (name.casefold().endswith("news") or _split_agency(second, known)[0]):
         return None, blocks
     return lowered, blocks[1:]
 
