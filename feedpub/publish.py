@@ -11,8 +11,8 @@ import os
 import time
 from array import array
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable
 from urllib.parse import quote
@@ -254,7 +254,8 @@ def _build(
         raise InputError(str(e)) from None
 
     write_outputs(settings, outputs, record, report)
-    del record  # its changed lines are written: free them before the cache is put together
+    checked = [name for name, data in outputs if not isinstance(data, LaterPage)]  # see LaterPage
+    del record, outputs  # written: free the record (LaterPages hold it too) before the cache is put together
     header = CacheHeader(
         setup=digests.setup,
         selection=digests.selection,
@@ -263,7 +264,7 @@ def _build(
         record_sig=file_signature(settings.record_path) or "",
         digest=digest if rest is not None else listing.digest(),  # a cold read filled in the numbers
         top=state.top,
-        outputs={name: file_signature(settings.out_dir / name) or "" for name, data in outputs if not isinstance(data, LaterPage)},
+        outputs={name: file_signature(settings.out_dir / name) or "" for name in checked},
         skipped=[list(item) for item in state.skipped],
         warnings=[list(item) for item in state.warnings],
         dup_keys=state.dup_keys,
