@@ -111,6 +111,7 @@ _SECTIONS = frozenset({
     "national", "opinion", "politics", "science", "sport", "sports", "tech", "technology",
     "top stories", "travel", "weather", "world",
 })
+_CREDIT_SEPARATORS = re.compile(r"\s*(?:,|/|\band\b|&)\s*")
 _ABBREVIATION_END = re.compile(r"(?:\b(?:[A-Z]\.){2,}|\b(?:Inc|Jr|Sr|Co|Corp|Ltd|St)\.)$")
 _LONGEST_CHROME_LINE = 40  # a longer single-line block cannot be a chrome line
 _HEADER_FORBIDDEN = re.compile(r"[:.!?;,\"“”«»()\[\]/|]")
@@ -718,8 +719,10 @@ def _read_dateline(paragraph: str, known: frozenset[str]) -> tuple[str | None, d
     if not match:
         return None, None
     agency = match.group("agency")
-    if agency and agency.strip().casefold() not in known:
-        agency = None
+    if agency:
+        # "(Reuters)", or several: "(Reuters, AFP)", "(Reuters/AP)", "(AFP and AP)": the known ones.
+        names = [name.strip() for name in _CREDIT_SEPARATORS.split(agency)]
+        agency = ", ".join(name for name in names if name.casefold() in known) or None
     when = match.group("when")
     date = None
     if when and _HAS_YEAR.search(when):
@@ -729,7 +732,7 @@ def _read_dateline(paragraph: str, known: frozenset[str]) -> tuple[str | None, d
             date = _parse_date(",".join(parts[start:]))
             if date is not None:
                 break
-    return (agency.strip() if agency else None), date
+    return agency, date
 
 
 def _dateline(paragraph: str) -> re.Match[str] | None:

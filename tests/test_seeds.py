@@ -647,6 +647,15 @@ def test_messy_date_lines(line, expected):
     assert (seed.date, seed.paragraphs) == (expected, PARAGRAPHS_TWO)
 
 
+@pytest.mark.parametrize(
+    "credit, agency",
+    [("(Reuters, AFP, AP)", "Reuters, AFP, AP"), ("(AFP and AP)", "AFP, AP"), ("(Reuters/Staff)", "Reuters"), ("(Staff)", None)],
+)
+def test_a_dateline_crediting_several_agencies_credits_the_known_ones(credit, agency):
+    seed = parse_text(f"World\n\nStorm hits\n\nGENEVA, March 3, 2025 {credit} - A storm hit on Monday.\n\nMore.\n")
+    assert (seed.agency, seed.date) == (agency, datetime(2025, 3, 3, tzinfo=UTC))
+
+
 @pytest.mark.parametrize("dateline", ["KYIV, Ukraine, March 3, 2025 (AP) \u2014", "SPRINGFIELD, Ill., March 3, 2025 (AP) -"])
 def test_a_dateline_naming_the_state_or_country_before_the_date_dates_the_document(dateline):
     seed = parse_text(f"World\n\nStorm hits\n\n{dateline} A storm hit on Monday.\n\nMore.\n")
