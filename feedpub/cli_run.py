@@ -211,8 +211,8 @@ def watch(every, wait, quiet, **options):
     the configuration file changes. Every run reads the configuration again, as `build` does.
 
     One log line per run (UTC time, files written, seeds skipped, warnings, duration). A failed
-    run is logged and the loop goes on, except a first run that fails with a configuration or
-    seeds-folder error: exit 2. SIGHUP starts a run now; Ctrl-C or SIGTERM stops it between runs
+    run is logged and the loop goes on, except a first run that fails with a configuration,
+    seeds-folder or record error: exit 2. SIGHUP starts a run now; Ctrl-C or SIGTERM stops it between runs
     (or while a run still waits for the lock), exit 0.
 
     \b
@@ -253,7 +253,7 @@ def _config_kept(options: dict, settings: Settings) -> dict:
     "rebuild",
     is_flag=True,
     help="Also rebuild in the background, as `feedpub watch` does (SIGHUP: run now; a first run that "
-    "fails with a configuration or seeds-folder error stops the server, exit 2).",
+    "fails with a configuration, seeds-folder or record error stops the server, exit 2).",
 )
 @every_option
 @wait_option
