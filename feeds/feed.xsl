@@ -85,9 +85,17 @@
         <xsl:call-template name="item">
           <xsl:with-param name="title" select="atom:title"/>
           <xsl:with-param name="link" select="atom:link[@rel='alternate' or not(@rel)]/@href"/>
-          <!-- RFC 3339 to "2025-01-17 06:45": readable without date arithmetic in XSLT 1.0 -->
-          <xsl:with-param name="date"
-              select="translate(substring((atom:published | atom:updated)[1], 1, 16), 'T', ' ')"/>
+          <!-- RFC 3339 to "2025-01-17 06:45 UTC" or "... UTC+08:00", as the site's pages show
+               dates: readable without date arithmetic in XSLT 1.0, and the offset kept -->
+          <xsl:with-param name="date">
+            <xsl:variable name="stamp" select="string((atom:published | atom:updated)[1])"/>
+            <xsl:variable name="zone" select="substring($stamp, string-length($stamp) - 5)"/>
+            <xsl:value-of select="translate(substring($stamp, 1, 16), 'T', ' ')"/>
+            <xsl:text> UTC</xsl:text>
+            <xsl:if test="$zone != '+00:00' and $zone != '-00:00' and substring($stamp, string-length($stamp)) != 'Z'">
+              <xsl:value-of select="$zone"/>
+            </xsl:if>
+          </xsl:with-param>
           <xsl:with-param name="credit">
             <xsl:choose>
               <xsl:when test="atom:author"><xsl:value-of select="atom:author/atom:name"/></xsl:when>

@@ -157,10 +157,23 @@ def test_stylesheet_renders_title_subscribe_box_and_items(settings, entries, kin
         "Reuters, via VOA",
     ]
     date = articles[0].xpath("p[@class='meta']/text()")[0].strip()
-    assert date == ("Fri, 17 Jan 2025 06:45:00 +0000 ·" if kind == "rss" else "2025-01-17 06:45 ·")
+    assert date == ("Fri, 17 Jan 2025 06:45:00 +0000 ·" if kind == "rss" else "2025-01-17 06:45 UTC ·")
     # The RSS description is entity-escaped HTML; the page shows the plain summary, still as text.
     assert articles[1].xpath("p[not(@class)]/text()") == [HOSTILE_BODY]
     assert_harmless(doc)
+
+
+@pytest.mark.parametrize(
+    "stamp, shown",
+    [("2025-02-08T10:00:00+08:00", "2025-02-08 10:00 UTC+08:00"), ("2025-02-08T10:00:00.5-05:30", "2025-02-08 10:00 UTC-05:30"),
+     ("2025-02-08T10:00:00Z", "2025-02-08 10:00 UTC"), ("2025-02-08T10:00:00+00:00", "2025-02-08 10:00 UTC")],
+)
+def test_stylesheet_shows_an_atom_date_with_its_offset_as_the_pages_do(settings, stamp, shown):
+    atom = f"""<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>tag:x,2025:f</id>
+<updated>{stamp}</updated><entry><title>E</title><id>tag:x,2025:e</id><link href="https://x.example/e"/>
+<published>{stamp}</published><updated>{stamp}</updated></entry></feed>""".encode()
+    doc = transform(atom, settings)
+    assert doc.xpath("//article/p[@class='meta']/text()")[0].strip().rstrip(" ·") == shown
 
 
 def test_stylesheet_links_only_http_urls():
