@@ -204,7 +204,10 @@ def wait_until_open(pid: int, path, timeout: float = 20.0) -> None:
 # --- signals ----------------------------------------------------------------------------------------
 
 
-def test_sighup_starts_a_run_that_reads_the_configuration_again(project):
+def test_sighup_starts_a_run_and_the_watcher_keeps_going(project):
+    """SIGHUP is a reload request, not a hangup: a run follows, logged as `reload`, and the
+    process lives on for the next one. (That every run reads the configuration again is
+    test_watch_publishes_a_configuration_edit_and_survives_a_broken_one.)"""
     project.add("001_aaaa000000000001.txt", seed_text("First story of the day"))
     proc, log = start_watch(project)
     try:
