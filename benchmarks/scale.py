@@ -17,6 +17,9 @@ One run does everything, so the ratios compare numbers taken on the same machine
      python startup        `python -c pass`, for context
      read floor            scandir, then open + read every seed file's bytes, in Python
      stat floor            scandir + stat of every seed file, in Python
+     fingerprint floor     benchmarks/fingerprint_floor.py: open, fstat, read, decode and SHA-256
+                           every seed in N processes, a line each back to the parent: what any
+                           cold build must do before it parses anything
      naive baseline        benchmarks/naive.py: feedpub's reader on every seed, all into feedgen
      build cold            `feedpub build` into a fresh folder: no record, no cache
      build cold, 1 worker  the same with `--workers 1` (no process pool), when N > 1
@@ -73,6 +76,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MAKE_SEEDS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_seeds.py"
 NAIVE = Path(__file__).resolve().parent / "naive.py"
+FINGERPRINT_FLOOR = Path(__file__).resolve().parent / "fingerprint_floor.py"
 POLL_SECONDS = 0.02
 RACY_SECONDS = 2.1  # feedpub re-reads files modified within 2 s of its last scan
 MB = 1_000_000
@@ -97,9 +101,10 @@ print(files)
 
 # Row names, in table order; tests/test_benchmarks.py checks every one is printed.
 STARTUP, READ, STAT, NAIVE_ROW = "python startup", "read floor", "stat floor", "naive baseline"
+FINGERPRINT = "fingerprint floor"
 COLD, NO_CHANGE, NEW, EDIT = "build cold", "build no change", "build one new seed", "build one edit"
 COLD_ONE = "build cold, 1 worker"
-ROWS = (STARTUP, READ, STAT, NAIVE_ROW, COLD, COLD_ONE, NO_CHANGE, NEW, EDIT)
+ROWS = (STARTUP, READ, STAT, FINGERPRINT, NAIVE_ROW, COLD, COLD_ONE, NO_CHANGE, NEW, EDIT)
 
 # Targets from issue 5, printed next to the ratios.
 TARGET_COLD_OVER_READ = 2.0
@@ -441,6 +446,8 @@ def compute_ratios(rows: dict[str, Row]) -> dict[str, float]:
     m = {name: row.median for name, row in rows.items()}
     return {
         "cold_over_read_floor": m[COLD] / m[READ],
+        "fingerprint_floor_over_read_floor": m[FINGERPRINT] / m[READ],
+        "cold_over_fingerprint_floor": m[COLD] / m[FINGERPRINT],
         "cold_over_baseline": m[COLD] / m[NAIVE_ROW],
         "no_change_over_stat_floor": m[NO_CHANGE] / m[STAT],
         "new_minus_no_change_s": m[NEW] - m[NO_CHANGE],
@@ -460,6 +467,9 @@ def format_ratios(r: dict[str, float]) -> list[str]:
         "ratios (medians; targets from issue 5):",
         f"  cold / read floor          {r['cold_over_read_floor']:8.2f}   target <= {TARGET_COLD_OVER_READ:g}"
         f"   {verdict(r['cold_over_read_floor'] <= TARGET_COLD_OVER_READ)}",
+        f"  fingerprint floor / read   {r['fingerprint_floor_over_read_floor']:8.2f}   (no target: what a cold build"
+        f" must spend before parsing; 2 - this is what the target leaves for everything else)",
+        f"  cold / fingerprint floor   {r['cold_over_fingerprint_floor']:8.2f}   (no target)",
         f"  cold / baseline            {r['cold_over_baseline']:8.2f}   target <= {1 / TARGET_BASELINE_OVER_COLD:.2f}"
         f"   {verdict(speedup >= TARGET_BASELINE_OVER_COLD)} (cold is {speedup:.2f}x as fast as the baseline;"
         f" >= {TARGET_BASELINE_OVER_COLD:g}x wanted)",
@@ -594,6 +604,7 @@ def run_benchmark(args: argparse.Namespace, work: Path) -> int:
 
     measure(STARTUP, [sys.executable, "-c", "pass"])
     measure(READ, [sys.executable, "-c", READ_FLOOR, str(seeds)])
+    measure(FINGERPRINT, [sys.executable, str(FINGERPRINT_FLOOR), str(seeds), "--workers", str(workers or 1)])
     naive_out = work / "naive.xml"
     measure(NAIVE_ROW, [sys.executable, str(NAIVE), str(seeds), str(naive_out)])
 
