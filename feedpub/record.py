@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Iterator, Sequence
 from urllib.parse import quote
 
 from feedpub.sorted_lines import locate, splice_pieces
@@ -132,6 +133,11 @@ def new_line_json(key: str, fingerprint: str, mtime: float, now: float, authorit
     ), float(second)
 
 
+# Record.raw_sorted walks the lines when it has a key to find in every this many bytes of them (about
+# 20 lines): a binary search costs some 17 probes, a walk one line-end search and key a line.
+WALK_BYTES = 4096
+
+_FIRST_SEEN = b', "first_seen": "'  # as RecordLine.to_json writes it; a time of 20 characters follows
 _KEY_PREFIX = b'{"key": "'
 _LISTED_END = b'"listed": true}'  # how RecordLine.to_json ends the line of a listed entry
 _FEED_PREFIX = b'{"feed": '
@@ -204,20 +210,31 @@ class Record:
 
     def _check_and_adopt(self, data: bytes) -> None:
         """Parse and check every line (a record edited by hand, or from elsewhere), then keep it in
-        canonical form: sorted, one line per key."""
+        canonical form: sorted, one line per key. A file in that form already (a fresh clone's
+        record, or one a merge left sorted) is checked line by line and kept as it is."""
         try:
-            text = data.decode("utf-8")
+            if not data.isascii():  # a record of ASCII keys and ids is: no 20 MB decoded to check
+                data.decode("utf-8")
         except UnicodeDecodeError as e:
             line = data[: e.start].count(b"\n") + 1
             raise RecordError(f"{self.path}:{line}: bad record line (not UTF-8); {_WAY_OUT}") from None
-        lines: dict[str, RecordLine] = {}
+        if self._adopt_if_canonical(data):
+            return
+        lines: dict[str, bytes] = {}  # key -> its line, canonical
         # Lines end at "\n" only: splitlines() would also break at U+2028, U+0085 or \x1c-\x1e,
         # which json.dumps(ensure_ascii=False) leaves raw inside a key taken from a file name.
-        for number, raw in enumerate(text.split("\n"), start=1):
-            if not raw.strip():
+        for number, raw in enumerate(data.split(b"\n"), start=1):
+            canonical = _CANONICAL.fullmatch(raw)
+            if canonical and _valid_times(canonical):
+                key = canonical[1].decode("utf-8")
+                if key not in lines:
+                    lines[key] = raw  # as RecordLine.to_json would write it again: checked
+                    continue
+            text = raw.decode("utf-8")
+            if not text.strip():
                 continue
             try:
-                item = json.loads(raw)
+                item = json.loads(text)
                 if isinstance(item, dict) and "feed" in item:
                     self.feed_ids[_str(item["feed"], "feed")] = _str(item["id"], "id")
                     continue
@@ -226,8 +243,38 @@ class Record:
                     raise ValueError(f"key {line.key!r} appears twice")
             except (ValueError, TypeError, KeyError, AttributeError) as e:
                 raise self._bad_line(number, e) from None
-            lines[line.key] = line
-        self._data = "".join(lines[k].to_json() + "\n" for k in sorted(lines)).encode("utf-8")
+            lines[line.key] = line.to_json().encode("utf-8")
+        self._data = b"".join(piece for key in sorted(lines) for piece in (lines[key], b"\n"))
+
+    def _adopt_if_canonical(self, data: bytes) -> bool:
+        """`_adopt` a file that is in canonical form, each line checked: feed lines first, then seed
+        lines as RecordLine.to_json writes them, keys strictly rising, each line ending in "\n".
+        False, having taken nothing, for any other file (the long way then says what is wrong)."""
+        feed_ids: dict[str, str] = {}
+        pos, size = 0, len(data)
+        if size and not data.endswith(b"\n"):
+            return False
+        while data.startswith(_FEED_PREFIX, pos):
+            end = data.index(b"\n", pos)
+            try:
+                item = json.loads(data[pos:end])
+                feed_ids[_str(item["feed"], "feed")] = _str(item["id"], "id")
+            except (ValueError, TypeError, KeyError, AttributeError):
+                return False
+            pos = end + 1
+        start, previous = pos, None
+        while pos < size:
+            end = data.index(b"\n", pos)
+            canonical = _CANONICAL.fullmatch(data, pos, end)
+            if canonical is None or not _valid_times(canonical):
+                return False
+            key = canonical[1].decode("utf-8")
+            if previous is not None and key <= previous:
+                return False
+            previous, pos = key, end + 1
+        self.feed_ids = feed_ids
+        self._data, self._start = data, start
+        return True
 
     def _bad_line(self, number: int, error: Exception) -> RecordError:
         return RecordError(f"{self.path}:{number}: bad record line ({_why(error)}); {_WAY_OUT}")
@@ -274,10 +321,69 @@ class Record:
         if raw is not None:
             return _line_from(json.loads(raw))
         start, end, found = self._locate(key)
-        if not found:
+        return self._line_at(start, end - 1) if found else None
+
+    def raw_sorted(self, keys: Sequence[str]) -> Iterator[bytes | None]:
+        """Each key's line as it stands, serialised (None: no line), the keys given in sorted order:
+        parse it with `parse_raw`, or ask `unchanged_first_seen` first. Many keys (more than one in
+        every WALK_BYTES of lines) are found in one walk through the record's lines: a build that
+        looks up every one of 100,000 keys (a fresh clone: no scan cache) pays one pass over the
+        bytes, not 100,000 binary searches (3 of its 10 s, before). A few keys are searched for."""
+        data, pos, size = self._data, self._start, len(self._data)
+        walk = len(keys) * WALK_BYTES >= size - pos
+        for key in keys:
+            raw = self._dirty.get(key)
+            if raw is not None:
+                yield raw
+                continue
+            if not walk:
+                start, end, found = self._locate(key)
+                yield data[start : end - 1] if found else None
+                continue
+            here = None
+            while pos < size:
+                end = data.index(b"\n", pos)
+                here = _key_of(data[pos:end])
+                if here >= key:
+                    break
+                pos = end + 1
+            yield data[pos:end] if here == key and pos < size else None
+
+    def parse_raw(self, raw: bytes | None) -> RecordLine | None:
+        """A line `raw_sorted` gave, parsed as `get` would (RecordError if it does not parse)."""
+        if raw is None:
             return None
         try:
-            return _line_from(json.loads(self._data[start : end - 1]))
+            return _line_from(json.loads(raw))
+        except (ValueError, TypeError, KeyError, AttributeError) as e:
+            at = self._data.find(raw + b"\n", self._start)
+            number = self._data.count(b"\n", 0, at) + 1 + (0 if self._start else len(self.feed_ids)) if at >= 0 else 0
+            raise self._bad_line(number, e) from None
+
+    @staticmethod
+    def unchanged_first_seen(raw: bytes | None, fingerprint: str) -> float | None:
+        """The line's first_seen as a timestamp when it holds exactly this fingerprint, as a line this
+        program wrote does (so that observing the seed would change nothing); else None, and the
+        caller observes it. Reads the line by its fixed layout (RecordLine.to_json), not as JSON:
+        100,000 of these in a fresh clone's build."""
+        if raw is None:
+            return None
+        at = raw.find(_FIRST_SEEN)
+        if at < 0:
+            return None
+        at += len(_FIRST_SEEN)
+        tail = b'", "fingerprint": ' + _json_str(fingerprint).encode("utf-8") + b', "edited": '
+        if not raw.startswith(tail, at + 20):
+            return None
+        try:
+            return parse_time(raw[at : at + 20].decode("ascii")).timestamp()
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    def _line_at(self, start: int, end: int) -> RecordLine:
+        """The line in data[start:end]; RecordError, naming its line number, if it does not parse."""
+        try:
+            return _line_from(json.loads(self._data[start:end]))
         except (ValueError, TypeError, KeyError, AttributeError) as e:
             number = self._data.count(b"\n", 0, start) + 1 + (0 if self._start else len(self.feed_ids))
             raise self._bad_line(number, e) from None
@@ -324,7 +430,12 @@ class Record:
         self, key: str, fingerprint: str, seen: datetime, now: datetime, authority: str
     ) -> tuple[RecordLine, str]:
         """`observe`, also saying what happened: "new", "edited" or "" (nothing)."""
-        old = self.get(key)
+        return self.observe_against(self.get(key), key, fingerprint, seen, now, authority)
+
+    def observe_against(
+        self, old: RecordLine | None, key: str, fingerprint: str, seen: datetime, now: datetime, authority: str
+    ) -> tuple[RecordLine, str]:
+        """`observe_changed`, given the key's line as it stands (`get`, or `raw_sorted` and `parse_raw` for many keys)."""
         if old is None:
             line = new_line(key, fingerprint, seen.timestamp(), now.timestamp(), authority)
             self.put(line)
@@ -347,6 +458,31 @@ class Record:
         line = self.get(key)
         if line is not None and not line.listed:
             self.put(replace(line, listed=True))
+
+
+# A line exactly as RecordLine.to_json writes it, with strings that need no escapes: its fields are
+# what they read as (a JSON string without '"', '\\' or control characters is its own text), so
+# once its times are checked it is kept as it is, without a JSON parse and a new serialisation:
+# 3 to 5 us a line, not 10, for the 100,000 lines of a record a fresh clone's first build checks.
+_CANONICAL = re.compile(
+    (
+        r'\{"key": "([^"\\\x00-\x1f]+)", "id": "[^"\\\x00-\x1f]+", "first_seen": "(%s)", '
+        r'"fingerprint": "[^"\\\x00-\x1f]+", "edited": (?:null|"(%s)"), "listed": (?:true|false)\}'
+        % (_TIME.pattern, _TIME.pattern)
+    ).encode("ascii")
+)
+
+
+def _valid_times(match: re.Match[bytes]) -> bool:
+    """Whether the canonical line's times are ones `parse_time` takes (else the line is parsed the
+    long way, which says what is wrong)."""
+    try:
+        parse_time(match[2].decode("ascii"))
+        if match[3] is not None:
+            parse_time(match[3].decode("ascii"))
+    except ValueError:
+        return False
+    return True
 
 
 _WAY_OUT = "fix it, or run `feedpub build --rebuild-record` to rebuild the record from the published feeds"

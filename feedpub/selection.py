@@ -62,10 +62,20 @@ def _seq_and_name(line: str) -> tuple[int, str]:
     return int(seq), name
 
 
-def observe(record: Record, info: SeedInfo, authority: str, now: datetime, changed: dict[str, str]) -> str:
+_LOOK_UP = object()  # observe's `old` when the caller has not looked the key's line up
+
+
+def observe(
+    record: Record, info: SeedInfo, authority: str, now: datetime, changed: dict[str, str], old=_LOOK_UP
+) -> str:
     """Tell the record what a seed holds now, and set the info's published time from it; returns
-    what happened to its line: "new", "edited" or "" (nothing a reader sees)."""
-    line, what = record.observe_changed(info.key, info.fingerprint, datetime.fromtimestamp(info.mtime, UTC), now, authority)
+    what happened to its line: "new", "edited" or "" (nothing a reader sees). `old`: the key's
+    record line (or None), when the caller has it already (Record.raw_sorted, parse_raw)."""
+    seen = datetime.fromtimestamp(info.mtime, UTC)
+    if old is _LOOK_UP:
+        line, what = record.observe_changed(info.key, info.fingerprint, seen, now, authority)
+    else:
+        line, what = record.observe_against(old, info.key, info.fingerprint, seen, now, authority)
     if what == "edited":  # a new key has no page yet; an edited one may have a page to follow it
         changed[info.key] = info.name
     info.published = info.date_ts if info.date_ts is not None else line.first_seen.timestamp()
@@ -196,8 +206,33 @@ def update_fully(
         for key, i in winner.items():
             if minted[i] is not None:
                 record.put_serialised(key, minted[i])
+    # The winners whose record lines must be brought up to date (a trusted record already holds the
+    # cached seeds as they are, with their published times; a seed minted by its reader, on a first
+    # build, has its line and published time too), observed in key order: their record lines are
+    # then found in one walk through the record. A fresh clone (no cache, a record not known to be
+    # as the last build left it) observes every seed.
+    every = not trusted or fresh is None
+    observed = sorted(
+        key for key, i in winner.items()
+        if not (minted and minted[i] is not None)
+        and (every or key in contested or lines[i].split("\t", 1)[0] in fresh)
+    )
     changed: dict[str, str] = {}
     authority = settings.authority()
+    for key, raw in zip(observed, record.raw_sorted(observed)):
+        i = winner[key]
+        line = lines[i]
+        _, _, _, _, _, date, fingerprint, _ = line.split("\t", 7)
+        first_seen = record.unchanged_first_seen(raw, fingerprint)
+        if first_seen is not None:  # the seed as the record knows it: only its published time to set
+            published = float(date) if date else first_seen  # as SeedInfo.to_line ends a line
+            lines[i] = line[: line.rindex("\t")] + "\t" + repr(published)
+            continue
+        info = SeedInfo.from_line(line)
+        observe(record, info, authority, now, changed, record.parse_raw(raw))
+        lines[i] = info.to_line()  # with its published time
+    del observed
+    changed = dict(sorted(changed.items(), key=lambda item: item[1]))  # by name, as the lines go
     newest = _Newest(settings)
     for i, line in enumerate(lines):
         # Split, not SeedInfo.from_line: most lines need no more than these fields.
@@ -213,15 +248,6 @@ def update_fully(
             if published != "0.0":
                 lines[i] = line[: line.rindex("\t")] + "\t0.0"
             continue
-        # A trusted record already holds the cached seeds as they are, with their published times;
-        # a seed minted by its reader (first build) has its record line and published time too.
-        if minted and minted[i] is not None:
-            pass  # in the record already, with its published time in the line
-        elif not trusted or fresh is None or name in fresh or key in contested:
-            info = SeedInfo.from_line(line)
-            observe(record, info, authority, now, changed)
-            lines[i] = info.to_line()
-            published = info.published
         newest.offer(category, float(published), int(seq), key, name)
     del winner
     return State(newest.result(), changed, sorted(skipped), sorted(warnings), sorted(dups), lines, replace_all=True)

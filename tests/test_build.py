@@ -96,6 +96,29 @@ def test_fresh_copy_of_seeds_and_record_rebuilds_the_same_feeds(project, tmp_pat
     assert clone.record.read_bytes() == project.record.read_bytes()
 
 
+def test_a_fresh_copy_notices_the_one_seed_edited_since_its_record(project, tmp_path):
+    """Without a scan cache every seed is checked against the record; the unchanged ones take the
+    short way (their line holds their fingerprint), the edited one gets its new `edited` date."""
+    for i in range(5):
+        project.add(f"00{i}_k{i}.txt", seed_text(f"Story {i}"))
+    project.build()
+    clone = Project(tmp_path / "clone")
+    for path in project.seeds.iterdir():
+        shutil.copyfile(path, clone.seeds / path.name)
+    shutil.copyfile(project.record, clone.record)
+    (clone.seeds / "002_k2.txt").write_text(seed_text("Story 2", body="Corrected body."))
+    later = CLOCK + timedelta(days=30)
+    clone.build(now=later)
+    before, after = Record.load(project.record), Record.load(clone.record)
+    for key in ("k0", "k1", "k3", "k4"):
+        assert after.get(key) == before.get(key)
+    edited = after.get("k2")
+    assert edited.edited == later and edited.fingerprint != before.get("k2").fingerprint
+    assert (edited.id, edited.first_seen) == (before.get("k2").id, before.get("k2").first_seen)
+    entry = next(e for e in feedparser.parse(clone.out / "latest.atom").entries if e.id == edited.id)
+    assert entry.updated_parsed[:6] == later.timetuple()[:6]
+
+
 def test_new_seed_is_the_only_new_entry(project):
     for i in range(3):
         project.add(f"00{i}_k{i}.txt", seed_text(f"Story {i}"))
