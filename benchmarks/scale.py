@@ -23,6 +23,9 @@ One run does everything, so the ratios compare numbers taken on the same machine
      naive baseline        benchmarks/naive.py: feedpub's reader on every seed, all into feedgen
      build cold            `feedpub build` into a fresh folder: no record, no cache
      build cold, 1 worker  the same with `--workers 1` (no process pool), when N > 1
+     build fresh clone     `feedpub build` into a fresh folder holding the last cold build's
+                           record and outputs but no scan cache: what a CI job building a fresh
+                           checkout of the project does
      build no change       rebuild of the last cold build's state, nothing changed
      build one new seed    rebuild after writing one new seed (a new one for each run)
      build one edit        rebuild after appending a sentence to a body paragraph of one
@@ -104,7 +107,8 @@ STARTUP, READ, STAT, NAIVE_ROW = "python startup", "read floor", "stat floor", "
 FINGERPRINT = "fingerprint floor"
 COLD, NO_CHANGE, NEW, EDIT = "build cold", "build no change", "build one new seed", "build one edit"
 COLD_ONE = "build cold, 1 worker"
-ROWS = (STARTUP, READ, STAT, FINGERPRINT, NAIVE_ROW, COLD, COLD_ONE, NO_CHANGE, NEW, EDIT)
+CLONE = "build fresh clone"
+ROWS = (STARTUP, READ, STAT, FINGERPRINT, NAIVE_ROW, COLD, COLD_ONE, CLONE, NO_CHANGE, NEW, EDIT)
 
 # Targets from issue 5, printed next to the ratios.
 TARGET_COLD_OVER_READ = 2.0
@@ -623,6 +627,16 @@ def run_benchmark(args: argparse.Namespace, work: Path) -> int:
 
         measure(COLD_ONE, [], before=cold_one_state, feedpub=True)
     state = work / f"cold-{args.repeat - 1}"
+
+    def clone_state(i: int) -> list[str]:
+        """A checkout's state: the committed record and outputs, no scan cache (it is per machine)."""
+        clone = work / f"clone-{i}"
+        clone.mkdir()
+        shutil.copyfile(state / "record.jsonl", clone / "record.jsonl")
+        shutil.copytree(state / "out", clone / "out")
+        return build_cmd(seeds, clone, workers)
+
+    measure(CLONE, [], before=clone_state, feedpub=True)
     rebuild = build_cmd(seeds, state, workers)
     first_new_seq = 10 ** len(str(args.count))  # above every generated sequence number
     edited = seed_to_edit(seeds, state, first_new_seq)

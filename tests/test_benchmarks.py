@@ -22,6 +22,7 @@ ROWS = (
     "naive baseline",
     "build cold",
     "build cold, 1 worker",
+    "build fresh clone",
     "build no change",
     "build one new seed",
     "build one edit",
@@ -89,6 +90,7 @@ def test_json_holds_every_row_and_the_run_counts(bench):
 def test_new_seed_and_edit_reach_the_outputs(bench):
     _, saved, _ = bench
     assert all(n > 0 for n in saved["rows"]["build cold"]["files_written"])
+    assert saved["rows"]["build fresh clone"]["files_written"] == [0]  # the same feeds, from the record
     assert all(n > 0 for n in saved["rows"]["build one new seed"]["files_written"])
     assert all(n > 0 for n in saved["rows"]["build one edit"]["files_written"])
 
