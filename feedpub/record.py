@@ -241,9 +241,9 @@ class Record:
                 line = _line_from(item)
                 if line.key in lines:
                     raise ValueError(f"key {line.key!r} appears twice")
-            except (ValueError, TypeError, KeyError, AttributeError) as e:
+                lines[line.key] = line.to_json().encode("utf-8")  # a lone surrogate escape is no text
+            except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as e:
                 raise self._bad_line(number, e) from None
-            lines[line.key] = line.to_json().encode("utf-8")
         self._data = b"".join(piece for key in sorted(lines) for piece in (lines[key], b"\n"))
 
     def _adopt_if_canonical(self, data: bytes) -> bool:
@@ -259,7 +259,7 @@ class Record:
             try:
                 item = json.loads(data[pos:end])
                 feed_ids[_str(item["feed"], "feed")] = _str(item["id"], "id")
-            except (ValueError, TypeError, KeyError, AttributeError):
+            except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
                 return False
             pos = end + 1
         start, previous = pos, None
@@ -474,14 +474,17 @@ _CANONICAL = re.compile(
 
 
 def _valid_times(match: re.Match[bytes]) -> bool:
-    """Whether the canonical line's times are ones `parse_time` takes (else the line is parsed the
-    long way, which says what is wrong)."""
-    try:
-        parse_time(match[2].decode("ascii"))
-        if match[3] is not None:
-            parse_time(match[3].decode("ascii"))
-    except ValueError:
-        return False
+    """Whether the canonical line's times are ones `parse_time` takes and `format_time` writes back
+    as they are (else the line is taken the long way, which says what is wrong, or writes the time
+    as it should be: a Python whose fromisoformat reads "T24:00:00" as the next midnight, say)."""
+    for group in (2, 3):
+        text = match[group]
+        if text is not None:
+            try:
+                if format_time(parse_time(text.decode("ascii"))) != text.decode("ascii"):
+                    return False
+            except ValueError:
+                return False
     return True
 
 
@@ -509,6 +512,10 @@ def _str(value, name: str) -> str:
 
 
 def _why(error: Exception) -> str:
+    if isinstance(error, UnicodeEncodeError):
+        return f"a lone surrogate escape ({error.object[error.start]!r}), which is not text"
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
     if isinstance(error, KeyError):
         return f"missing field {error.args[0]!r}"
     if isinstance(error, json.JSONDecodeError):

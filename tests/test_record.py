@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -113,3 +113,34 @@ def test_a_line_the_walk_finds_but_cannot_parse_is_named_by_its_line_number():
     raw = next(loaded.raw_sorted(["a"]))
     with pytest.raises(RecordError, match=r"feedpub-record.jsonl:1: bad record line \(id must be a non-empty string\)"):
         loaded.parse_raw(raw)
+
+
+@pytest.mark.parametrize("bad, reason", [
+    ('{"key": "\\ud800", "id": "i", "first_seen": "2025-01-01T00:00:00Z", "fingerprint": "f", "edited": null, "listed": false}',
+     r"a lone surrogate escape \('\\ud800'\), which is not text"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+], ids=["lone surrogate", "deep nesting"])
+def test_a_line_no_record_can_hold_is_a_bad_line_not_a_traceback(bad, reason):
+    """A lone surrogate escape in a key (a string no file could be written with) and absurd nesting
+    are bad lines like any other, named before the lines after them."""
+    later = '{"key": "b", "id": "", "first_seen": "2025-01-01T00:00:00Z", "fingerprint": "f"}'
+    with pytest.raises(RecordError, match=rf"feedpub-record.jsonl:2: bad record line \({reason}\)"):
+        Record.parse(f'{{"feed": "flash", "id": "tag:x"}}\n{bad}\n{later}\n'.encode(), PATH)
+
+
+def test_a_time_this_python_reads_but_would_write_otherwise_is_taken_the_long_way(monkeypatch):
+    """Python 3.14's fromisoformat reads "T24:00:00" as the next midnight: such a line must be
+    rewritten with that time, as the long way does, not kept as read. Simulated here."""
+    real = record_module.parse_time
+
+    def newer_python(text: str) -> datetime:
+        if text.endswith("T24:00:00Z"):
+            return real(text.replace("T24:00:00Z", "T00:00:00Z")) + timedelta(days=1)
+        return real(text)
+
+    monkeypatch.setattr(record_module, "parse_time", newer_python)
+    text = RecordLine("a", "tag:a", datetime(2025, 1, 1, tzinfo=UTC), "text:0f").to_json().replace("T00:00:00Z", "T24:00:00Z") + "\n"
+    short = _outcome(text)
+    monkeypatch.setattr(record_module, "_CANONICAL", re.compile(rb"(?!)"))
+    assert short == _outcome(text)
+    assert b'"first_seen": "2025-01-02T00:00:00Z"' in short[0] and short[3]  # rewritten
