@@ -33,6 +33,7 @@ from feedpub.scan import (
     delta_path,
     list_files,
     read_chunks,
+    seed_signature,
     setup_digest,
     signature,
 )
@@ -98,6 +99,16 @@ def cache_path_for(record_path: Path) -> Path:
 def file_signature(path: Path) -> str | None:
     try:
         return signature(path.stat())
+    except OSError:
+        return None
+
+
+def record_signature(path: Path) -> str | None:
+    """The record file's size, mtime, inode and ctime: a build trusts a record (takes its lines
+    unchecked) only when all four are as the last build left them. ctime because a write in
+    place that puts the old mtime back keeps the other three; only the kernel sets ctime."""
+    try:
+        return seed_signature(path.stat())
     except OSError:
         return None
 
@@ -201,7 +212,7 @@ def _build(
     # Without a usable cache every file is read, and its fstat then: no stat calls beforehand.
     listing = scan_seed_folder(settings.seeds_dir, stat=known)
     report.seeds = len(listing) + len(listing.odd)
-    record_sig = file_signature(settings.record_path)
+    record_sig = record_signature(settings.record_path)
     digest = listing.digest() if known else ""
     if known and nothing_changed(header, digests, record_sig, digest, settings.out_dir, listing):
         return report_unchanged(header, settings, listing, report, now)
@@ -261,7 +272,7 @@ def _build(
         selection=digests.selection,
         rendering=digests.rendering,
         taken_ns=scan_started,
-        record_sig=file_signature(settings.record_path) or "",
+        record_sig=record_signature(settings.record_path) or "",
         digest=digest if rest is not None else listing.digest(),  # a cold read filled in the numbers
         top=state.top,
         outputs={name: file_signature(settings.out_dir / name) or "" for name in checked},

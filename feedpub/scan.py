@@ -458,7 +458,7 @@ class CacheHeader:
     selection: str = ""  # the feeds' names, limits and categories
     rendering: str = ""  # everything else the outputs depend on
     taken_ns: int = 0  # when the last scan began
-    record_sig: str = ""  # the record file as the last build left it
+    record_sig: str = ""  # the record file as the last build left it (publish.record_signature)
     digest: str = ""  # Listing.digest() of the last scan
     sections: list[int] = field(default_factory=list)  # byte lengths: listing names, numbers, lines
     top: dict[str, list[list]] = field(default_factory=dict)  # feed -> [[published, seq, key, name], ...]

@@ -119,6 +119,27 @@ def test_a_fresh_copy_notices_the_one_seed_edited_since_its_record(project, tmp_
     assert entry.updated_parsed[:6] == later.timetuple()[:6]
 
 
+def test_a_record_edited_in_place_with_its_mtime_put_back_is_checked_not_trusted(project):
+    """Same size, mtime and inode as the last build left it, but a line lost its key: the build
+    must check the record (ctime moved) and name the line, not trust it and fail with a traceback."""
+    for i in range(1, 5):
+        project.add(f"00{i}_k{i}.txt", seed_text(f"Story {i}", header="World"))
+    project.build()
+    data, before = project.record.read_bytes(), project.record.stat()
+    damaged = data.replace(b'{"key": "k1"', b'{"kez": "k1"')
+    assert len(damaged) == len(data) and damaged != data
+    with open(project.record, "r+b") as f:
+        f.write(damaged)
+    os.utime(project.record, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = project.record.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
+    (project.seeds / "004_k4.txt").write_text(seed_text("Story 4 edited", header="World"))
+    (project.seeds / "003_k3.txt").unlink()  # a shown seed gone: the full look at every line
+    line = data[: data.index(b'{"key": "k1"')].count(b"\n") + 1
+    with pytest.raises(InputError, match=rf"record.jsonl:{line}: bad record line \(missing field 'key'\)"):
+        project.build(now=CLOCK + timedelta(days=1))
+
+
 def test_new_seed_is_the_only_new_entry(project):
     for i in range(3):
         project.add(f"00{i}_k{i}.txt", seed_text(f"Story {i}"))
