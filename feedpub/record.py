@@ -463,7 +463,7 @@ class Record:
 # A line exactly as RecordLine.to_json writes it, with strings that need no escapes: its fields are
 # what they read as (a JSON string without '"', '\\' or control characters is its own text), so
 # once its times are checked it is kept as it is, without a JSON parse and a new serialisation:
-# 3 to 5 us a line, not 10, for the 100,000 lines of a record a fresh clone's first build checks.
+# about 5 us a line, not 10, for the 100,000 lines of a record a fresh clone's first build checks.
 _CANONICAL = re.compile(
     (
         r'\{"key": "([^"\\\x00-\x1f]+)", "id": "[^"\\\x00-\x1f]+", "first_seen": "(%s)", '

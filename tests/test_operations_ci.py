@@ -30,16 +30,27 @@ def ci_lines() -> str:
     return match.group(1) + "\n"
 
 
+BASE_URL = "https://example.github.io/news/"
+
+
+def bare_env() -> dict[str, str]:
+    """The environment without a git identity or configuration of the caller's, or a base URL:
+    as on a CI runner, the lines must bring their own."""
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("GIT_", "FEEDPUB_")) and name not in ("EMAIL", "PYTHONPATH")}
+    return {**env, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+
+
 def git(*args: str, cwd: Path) -> str:
-    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    done = subprocess.run(["git", *args], cwd=cwd, env=bare_env(), capture_output=True, text=True)
     assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
     return done.stdout
 
 
 def fresh_clone(origin: Path, where: Path) -> Path:
-    """A CI runner's checkout, with `.venv/bin/feedpub` running this feedpub."""
-    git("clone", "--quiet", str(origin), str(where), cwd=origin.parent)
+    """A CI runner's checkout (shallow, as actions/checkout makes it), with `.venv/bin/feedpub`
+    running this feedpub."""
+    git("clone", "--quiet", "--depth", "1", origin.as_uri(), str(where), cwd=origin.parent)
     bin_dir = where / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
     shim = bin_dir / "feedpub"
@@ -49,10 +60,7 @@ def fresh_clone(origin: Path, where: Path) -> Path:
 
 
 def run_job(clone: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-           "FEEDPUB_BASE_URL": "https://example.github.io/news/"}
-    env.pop("PYTHONPATH", None)
-    return subprocess.run(["sh", "-e", "-c", ci_lines()], cwd=clone, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(["sh", "-e", "-c", ci_lines()], cwd=clone, env=bare_env(), capture_output=True, text=True, timeout=300)
 
 
 def test_the_ci_lines_commit_a_new_seed_once_and_then_nothing(tmp_path):
@@ -64,10 +72,11 @@ def test_the_ci_lines_commit_a_new_seed_once_and_then_nothing(tmp_path):
     git("config", "user.name", "Author", cwd=author)
     git("config", "user.email", "author@example.org", cwd=author)
     shutil.copyfile(REPO / ".gitignore", author / ".gitignore")
+    (author / "feedpub.toml").write_text(f'[site]\nbase_url = "{BASE_URL}"\n')
     (author / "seeds").mkdir()
     for i in (1, 2):
         (author / "seeds" / f"00{i}_k{i}.txt").write_text(seed_text(f"Story {i}"))
-    env = {**os.environ, "FEEDPUB_BASE_URL": "https://example.github.io/news/", "PYTHONPATH": str(REPO)}
+    env = {**bare_env(), "PYTHONPATH": str(REPO)}
     subprocess.run([sys.executable, "-m", "feedpub", "build", "--quiet"], cwd=author, env=env, check=True)
     git("add", ".", cwd=author)
     git("commit", "--quiet", "-m", "Two seeds", cwd=author)
@@ -90,6 +99,7 @@ def test_the_ci_lines_commit_a_new_seed_once_and_then_nothing(tmp_path):
     k3 = next(json.loads(line) for line in record.splitlines() if '"key": "k3"' in line)
     latest = feedparser.parse(git("show", f"{after_first}:feeds/latest.atom", cwd=origin))
     assert k3["id"] in {entry.id for entry in latest.entries}
+    assert latest.feed.link.startswith(BASE_URL) and k3["id"].startswith("tag:example.github.io,")
 
     job = run_job(fresh_clone(origin, tmp_path / "run2"))
     assert job.returncode == 0, job.stderr
