@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import signal
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -138,6 +139,27 @@ def test_a_record_edited_in_place_with_its_mtime_put_back_is_checked_not_trusted
     line = data[: data.index(b'{"key": "k1"')].count(b"\n") + 1
     with pytest.raises(InputError, match=rf"record.jsonl:{line}: bad record line \(missing field 'key'\)"):
         project.build(now=CLOCK + timedelta(days=1))
+
+
+def test_builds_trust_the_record_they_wrote(project, monkeypatch):
+    """The record's own writes (its signature, ctime included, taken after them) leave it trusted:
+    no change, a new seed and an edit never check its 100,000 lines again."""
+    checked = []
+    real = Record._check_and_adopt
+    monkeypatch.setattr(Record, "_check_and_adopt", lambda self, data: (checked.append(1), real(self, data))[1])
+    for i in range(5):
+        project.add(f"00{i}_k{i}.txt", seed_text(f"Story {i}"))
+    project.build()
+    project.build(now=CLOCK + timedelta(minutes=1))
+    project.add("009_new.txt", seed_text("New story"))
+    project.build(now=CLOCK + timedelta(minutes=2))
+    (project.seeds / "001_k1.txt").write_text(seed_text("Story 1 edited"))
+    project.build(now=CLOCK + timedelta(minutes=3))
+    assert checked == []
+    time.sleep(0.02)  # past the kernel's coarse clock tick, which ctime is taken from
+    project.record.chmod(0o644)  # a change of the inode's metadata alone moves its ctime
+    project.build(now=CLOCK + timedelta(minutes=4))
+    assert checked == [1]
 
 
 def test_new_seed_is_the_only_new_entry(project):
