@@ -180,6 +180,8 @@ def update_fully(
         if state is not None:
             return state
     # Two passes: the first finds which file speaks for each key.
+    every = not trusted or fresh is None  # every seed is to be observed (see below)
+    fresh_keys: set[str] = set()  # otherwise: the keys of the files read this time
     skipped, warnings = [], []
     # key -> index of the line of the file that speaks for it: an int, not (seq, name), because
     # 100,000 of these are alive at once; the rare duplicate looks its rival up again.
@@ -192,6 +194,8 @@ def update_fully(
             continue
         if warning:
             warnings.append((name, warning))
+        if not every and name in fresh:
+            fresh_keys.add(key)
         other = winner.get(key)
         if other is not None:
             # Two files, one article (a renumbered copy): the higher sequence wins.
@@ -210,12 +214,11 @@ def update_fully(
     # cached seeds as they are, with their published times; a seed minted by its reader, on a first
     # build, has its line and published time too), observed in key order: their record lines are
     # then found in one walk through the record. A fresh clone (no cache, a record not known to be
-    # as the last build left it) observes every seed.
-    every = not trusted or fresh is None
+    # as the last build left it) observes every seed. A key in fresh_keys that two files claim is
+    # contested, so "the winner was read this time" needs no look at which file won.
     observed = sorted(
-        key for key, i in winner.items()
-        if not (minted and minted[i] is not None)
-        and (every or key in contested or lines[i].split("\t", 1)[0] in fresh)
+        key for key in (winner if every else fresh_keys.union(contested).intersection(winner))
+        if not (minted and minted[winner[key]] is not None)
     )
     changed: dict[str, str] = {}
     authority = settings.authority()
