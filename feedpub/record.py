@@ -356,9 +356,7 @@ class Record:
         try:
             return _line_from(json.loads(raw))
         except (ValueError, TypeError, KeyError, AttributeError) as e:
-            at = self._data.find(raw + b"\n", self._start)
-            number = self._data.count(b"\n", 0, at) + 1 + (0 if self._start else len(self.feed_ids)) if at >= 0 else 0
-            raise self._bad_line(number, e) from None
+            raise self._bad_line(self._line_number(self._data.find(raw + b"\n", self._start)), e) from None
 
     @staticmethod
     def unchanged_first_seen(raw: bytes | None, fingerprint: str) -> float | None:
@@ -385,8 +383,13 @@ class Record:
         try:
             return _line_from(json.loads(self._data[start:end]))
         except (ValueError, TypeError, KeyError, AttributeError) as e:
-            number = self._data.count(b"\n", 0, start) + 1 + (0 if self._start else len(self.feed_ids))
-            raise self._bad_line(number, e) from None
+            raise self._bad_line(self._line_number(start), e) from None
+
+    def _line_number(self, at: int) -> int:
+        """The file's line number of the seed line starting at `at` in the data (0: not in it)."""
+        if at < 0:
+            return 0
+        return self._data.count(b"\n", 0, at) + 1 + (0 if self._start else len(self.feed_ids))
 
     def put(self, line: RecordLine) -> None:
         """Set a key's line (new or changed), kept serialised until the record is written."""
@@ -418,24 +421,16 @@ class Record:
             self.minted += 1
         return self.feed_ids[name]
 
-    def observe(self, key: str, fingerprint: str, seen: datetime, now: datetime, authority: str) -> RecordLine:
-        """Note a seed's current content. `seen` is the file's mtime; the result is never later than now.
-
-        New key: mint the id, first_seen = min(seen, now). Changed fingerprint: `edited` moves
-        forward (strictly, so readers notice); id and first_seen stay.
-        """
-        return self.observe_changed(key, fingerprint, seen, now, authority)[0]
-
-    def observe_changed(
-        self, key: str, fingerprint: str, seen: datetime, now: datetime, authority: str
-    ) -> tuple[RecordLine, str]:
-        """`observe`, also saying what happened: "new", "edited" or "" (nothing)."""
-        return self.observe_against(self.get(key), key, fingerprint, seen, now, authority)
-
     def observe_against(
         self, old: RecordLine | None, key: str, fingerprint: str, seen: datetime, now: datetime, authority: str
     ) -> tuple[RecordLine, str]:
-        """`observe_changed`, given the key's line as it stands (`get`, or `raw_sorted` and `parse_raw` for many keys)."""
+        """Note a seed's current content, given its key's line as it stands (`old`: `get`, or
+        `raw_sorted` and `parse_raw` for many keys); `seen` is the file's mtime. Returns the line
+        and what happened: "new", "edited" or "" (nothing).
+
+        New key: mint the id, first_seen = min(seen, now) (never later than now). Changed
+        fingerprint: `edited` moves forward (strictly, so readers notice); id and first_seen stay.
+        """
         if old is None:
             line = new_line(key, fingerprint, seen.timestamp(), now.timestamp(), authority)
             self.put(line)

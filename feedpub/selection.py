@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Iterable
 
 from feedpub.config import Settings
-from feedpub.record import Record
+from feedpub.record import Record, RecordLine
 from feedpub.scan import CacheHeader, LineBlocks, SeedInfo
 
 if TYPE_CHECKING:
@@ -62,20 +62,14 @@ def _seq_and_name(line: str) -> tuple[int, str]:
     return int(seq), name
 
 
-_LOOK_UP = object()  # observe's `old` when the caller has not looked the key's line up
-
-
 def observe(
-    record: Record, info: SeedInfo, authority: str, now: datetime, changed: dict[str, str], old=_LOOK_UP
+    record: Record, info: SeedInfo, old: RecordLine | None, authority: str, now: datetime, changed: dict[str, str]
 ) -> str:
-    """Tell the record what a seed holds now, and set the info's published time from it; returns
-    what happened to its line: "new", "edited" or "" (nothing a reader sees). `old`: the key's
-    record line (or None), when the caller has it already (Record.raw_sorted, parse_raw)."""
+    """Tell the record what a seed holds now, given the key's line as it stands (`old`: Record.get,
+    or Record.raw_sorted and parse_raw for many keys), and set the info's published time from it;
+    returns what happened to its line: "new", "edited" or "" (nothing a reader sees)."""
     seen = datetime.fromtimestamp(info.mtime, UTC)
-    if old is _LOOK_UP:
-        line, what = record.observe_changed(info.key, info.fingerprint, seen, now, authority)
-    else:
-        line, what = record.observe_against(old, info.key, info.fingerprint, seen, now, authority)
+    line, what = record.observe_against(old, info.key, info.fingerprint, seen, now, authority)
     if what == "edited":  # a new key has no page yet; an edited one may have a page to follow it
         changed[info.key] = info.name
     info.published = info.date_ts if info.date_ts is not None else line.first_seen.timestamp()
@@ -116,7 +110,7 @@ def update_incrementally(header: CacheHeader, record: Record, changes: Changes, 
         before = old.get(info.name)
         # A fingerprint adopted without an edit (a recovered or older record line) changes no date,
         # but the text may still differ from the one rendered: compare with the cache's view too.
-        what = observe(record, info, authority, now, changed)
+        what = observe(record, info, record.get(info.key), authority, now, changed)
         if what or before is None or before.fingerprint != info.fingerprint:
             dirty_keys.add(info.key)
         for spec in settings.feeds:
@@ -232,7 +226,7 @@ def update_fully(
             lines[i] = line[: line.rindex("\t")] + "\t" + repr(published)
             continue
         info = SeedInfo.from_line(line)
-        observe(record, info, authority, now, changed, record.parse_raw(raw))
+        observe(record, info, record.parse_raw(raw), authority, now, changed)
         lines[i] = info.to_line()  # with its published time
     del observed
     changed = dict(sorted(changed.items(), key=lambda item: item[1]))  # by name, as the lines go
